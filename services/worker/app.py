@@ -1,0 +1,58 @@
+"""The Celery app of the workers. Logic lives in pipeline.py; this wires Celery to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import Celery, signals
+
+from shared.config import Settings
+from shared.jobs import celery_config
+from shared.logging import configure_logging
+from shared.store.db import dispose_engines, get_engine
+
+app = Celery("klantprofielen", include=["services.worker.tasks"])
+_state: dict[str, Any] = {}
+
+
+def configure_worker_app(settings: Settings) -> Celery:
+    """Apply the settings; called by `klantprofielen worker` before the worker starts."""
+    _state["settings"] = settings
+    app.conf.update(celery_config(settings, settings.effective_broker_url))
+    if settings.worker_concurrency:
+        app.conf.worker_concurrency = settings.worker_concurrency
+    get_engine(settings.effective_database_url)  # create the schema once, before forking
+    dispose_engines()
+    return app
+
+
+def worker_settings() -> Settings:
+    settings = _state.get("settings")
+    if settings is None:  # started as `celery -A services.worker.app worker`: settings from the environment
+        settings = Settings()
+        configure_worker_app(settings)
+    return settings  # type: ignore[no-any-return]
+
+
+@signals.setup_logging.connect
+def _keep_our_logging(**_: Any) -> None:
+    # Connecting to this signal stops Celery from configuring logging itself.
+    configure_logging("worker", worker_settings().log_format)
+
+
+@signals.worker_process_init.connect
+def _after_fork(**_: Any) -> None:
+    dispose_engines()
+    configure_logging("worker", worker_settings().log_format)
+
+
+@signals.task_prerun.connect
+def _bind_task(task_id: str | None = None, **_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id)
+
+
+@signals.task_postrun.connect
+def _clear_task(**_: Any) -> None:
+    structlog.contextvars.clear_contextvars()

@@ -1,0 +1,170 @@
+"""One file, from the inbox to the database and the archive (or to quarantine), safe to repeat.
+
+Order of steps: read and hash, look the hash up, parse, commit, then move. A crash between
+commit and move leaves a row whose file is still in the inbox; the next delivery finishes the move."""
+
+from __future__ import annotations
+
+import errno
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from shared import events
+from shared.config import Settings
+from shared.documents import build_document
+from shared.files import (
+    FileChanged,
+    ReadFile,
+    destination_name,
+    move_file,
+    read_regular_file,
+    sidecar_path,
+    write_json_atomically,
+)
+from shared.logging import get_logger
+from shared.models import ReportDocument
+from shared.parsing import NotAReport, parse_report
+from shared.store.db import session_for
+from shared.store.service import ReceivedFile, add_quarantined_file, add_stored_report, find_source
+from shared.store.tables import SourceFile, utcnow
+
+Outcome = Literal["stored", "duplicate", "quarantined", "missing", "ignored"]
+log = get_logger("klantprofielen.worker")
+
+__all__ = ["FileChanged", "Outcome", "ingest_file"]
+
+
+def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None = None) -> Outcome:
+    """Handle one inbox file. Database errors propagate (the task retries them)."""
+    try:
+        read = read_regular_file(path, max_bytes=settings.max_file_bytes)
+    except FileNotFoundError:
+        log.info(events.FILE_MISSING, file=str(path), detail="already handled or removed")
+        return "missing"
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            return _quarantine_unreadable(path, settings, "not a regular file (symlinks are not followed)")
+        raise
+    structlog.contextvars.bind_contextvars(file=str(path), sha256=read.sha256)
+    received = ReceivedFile(sha256=read.sha256, name=path.name, received_path=str(path), size=read.size,
+                            received_at=received_at or utcnow())
+    with session_for(settings.effective_database_url) as session:
+        existing = find_source(session=session, sha256=read.sha256)
+    if existing is not None:
+        return _finish_or_skip_duplicate(path, existing, settings)
+
+    document, reason = _read_document(read, path, settings)
+    if document is None:
+        return _quarantine(path, received, reason, settings)
+    final = settings.archive_dir / destination_name(path.name, read.sha256, utcnow())
+    try:
+        with session_for(settings.effective_database_url) as session:
+            report = add_stored_report(session=session, received=received, document=document,
+                                       final_path=str(final))
+            session.commit()
+    except IntegrityError:
+        return _skip_concurrent_duplicate(path, read.sha256, settings)
+    _log_findings(document, settings)
+    _move_out(path, final)
+    log.info(events.REPORT_STORED, report_id=report.id, region=document.region.name,
+             region_code=document.region.code, year=document.period.year,
+             quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
+             findings=len(document.findings), archived_to=str(final))
+    return "stored"
+
+
+def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[ReportDocument | None, str]:
+    if read.data is None:
+        return None, f"file too large: {read.size} bytes (limit {settings.max_file_bytes})"
+    try:
+        parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes)
+    except NotAReport as exc:
+        return None, exc.reason
+    return build_document(parsed, path=str(path), sha256=read.sha256), ""
+
+
+def _quarantine(path: Path, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:
+    final = settings.quarantine_dir / destination_name(path.name, received.sha256, utcnow())
+    try:
+        with session_for(settings.effective_database_url) as session:
+            add_quarantined_file(session=session, received=received, reason=reason, fmt=None,
+                                 final_path=str(final))
+            session.commit()
+    except IntegrityError:
+        return _skip_concurrent_duplicate(path, received.sha256, settings)
+    _write_sidecar(final, path, reason, received.sha256)
+    _move_out(path, final)
+    log.warning(events.FILE_QUARANTINED, reason=reason, quarantined_to=str(final))
+    return "quarantined"
+
+
+def _quarantine_unreadable(path: Path, settings: Settings, reason: str) -> Outcome:
+    """What is not a regular file has no content to hash or store: move the entry itself aside."""
+    final = settings.quarantine_dir / destination_name(path.name, "-" * 12, utcnow())
+    _write_sidecar(final, path, reason, None)
+    if not _move_out(path, final):
+        return "missing"
+    log.warning(events.FILE_QUARANTINED, file=str(path), reason=reason, quarantined_to=str(final))
+    return "quarantined"
+
+
+def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> None:
+    write_json_atomically(sidecar_path(final), {
+        "file": path.name, "received_path": str(path), "sha256": sha256, "reason": reason,
+        "quarantined_at": utcnow().isoformat(),
+    })
+
+
+def _finish_or_skip_duplicate(path: Path, existing: SourceFile, settings: Settings) -> Outcome:
+    final = Path(existing.final_path)
+    if not final.exists() and existing.received_path == str(path):
+        # Committed by an earlier delivery that died before moving the file: finish its move.
+        if existing.status == "quarantined":
+            _write_sidecar(final, path, existing.reason or "", existing.sha256)
+        _move_out(path, final)
+        log.info(events.REPORT_STORED if existing.status == "stored" else events.FILE_QUARANTINED,
+                 detail="move completed after an interrupted delivery", moved_to=str(final))
+        return "stored" if existing.status == "stored" else "quarantined"
+    duplicate_to = final.parent / destination_name(path.name, existing.sha256, utcnow())
+    if not _move_out(path, duplicate_to):
+        return "missing"
+    log.info(events.DUPLICATE_SKIPPED, duplicate_of=existing.name, original_status=existing.status,
+             moved_to=str(duplicate_to))
+    return "duplicate"
+
+
+def _skip_concurrent_duplicate(path: Path, sha256: str, settings: Settings) -> Outcome:
+    with session_for(settings.effective_database_url) as session:
+        existing = find_source(session=session, sha256=sha256)
+    if existing is None:  # the unique key that failed was not the hash: a real error
+        raise RuntimeError(f"integrity error storing {path.name} without an existing row")
+    return _finish_or_skip_duplicate(path, existing, settings)
+
+
+def _move_out(path: Path, destination: Path) -> bool:
+    """Move, treating 'someone else already moved it' as done."""
+    try:
+        move_file(path, destination)
+    except FileNotFoundError:
+        if path.exists() or path.is_symlink():
+            raise
+        log.info(events.FILE_MISSING, file=str(path), detail="moved by a concurrent delivery")
+        return False
+    return True
+
+
+def _log_findings(document: ReportDocument, settings: Settings) -> None:
+    context: dict[str, Any] = {
+        "region": document.region.name, "region_code": document.region.code,
+        "year": document.period.year, "quarter": document.period.quarter,
+    }
+    shown = document.findings[: settings.max_findings_logged]
+    for finding in shown:
+        log.warning(events.RECONCILIATION_FAILED, **context, **finding.model_dump())
+    if len(document.findings) > len(shown):
+        log.warning(events.FINDINGS_TRUNCATED, **context, logged=len(shown),
+                    not_logged=len(document.findings) - len(shown))

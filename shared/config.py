@@ -1,0 +1,72 @@
+"""The one settings object. CLI flags override it; nothing else reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+class Settings(BaseSettings):
+    """Every setting is also an environment variable KLANTPROFIELEN_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KLANTPROFIELEN_", extra="ignore")
+
+    inbox: Path = Path("inbox")
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    broker_url: str | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    polling: bool = False
+    settle_seconds: float = Field(default=1.0, ge=0)
+    rescan_seconds: float = Field(default=30.0, gt=0)
+    requeue_after_seconds: float = Field(default=900.0, gt=0)
+    enqueue_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+    worker_concurrency: int | None = Field(default=None, ge=1)
+    task_time_limit_seconds: int = Field(default=300, ge=5)
+    task_max_retries: int = Field(default=5, ge=0)
+    worker_max_tasks_per_child: int = Field(default=2000, ge=1)
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_findings_logged: int = Field(default=50, ge=1)
+
+    @field_validator("inbox", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @field_validator("database_url", "broker_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, else SQLite under the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'klantprofielen.db').resolve()}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or DEFAULT_BROKER_URL
+
+    def as_environment(self) -> dict[str, str]:
+        """The settings as KLANTPROFIELEN_* variables, for child processes started by `run`."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                env[f"KLANTPROFIELEN_{name.upper()}"] = str(value).lower() if isinstance(value, bool) \
+                    else str(value)
+        return env

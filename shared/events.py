@@ -1,0 +1,21 @@
+"""Log event names: the message is the event, the facts are fields. Ops match on these."""
+
+FILE_SEEN = "file_seen"
+FILE_ENQUEUED = "file_enqueued"
+ENQUEUE_RETRY = "enqueue_retry"
+WATCHER_STARTED = "watcher_started"
+WATCHER_STOPPED = "watcher_stopped"
+OBSERVER_DIED = "observer_died"
+
+REPORT_STORED = "report_stored"
+DUPLICATE_SKIPPED = "duplicate_skipped"
+FILE_QUARANTINED = "file_quarantined"
+FILE_MISSING = "file_missing"
+RECONCILIATION_FAILED = "reconciliation_failed"
+FINDINGS_TRUNCATED = "findings_truncated"
+STORE_RETRY = "store_retry"
+STORE_GAVE_UP = "store_gave_up"
+MOVE_FAILED = "move_failed"
+
+BROKER_STARTED = "embedded_broker_started"
+SERVICE_STOPPED = "service_stopped"

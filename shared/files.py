@@ -1,0 +1,98 @@
+"""Files in the inbox: which names to ignore, reading them safely, and moving them out atomically."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".swp")
+_CHUNK = 1024 * 1024
+
+
+def is_temporary_name(name: str) -> bool:
+    """Names that writers use before renaming a file into place (and our own hidden files)."""
+    return name.startswith((".", "~$")) or name.lower().endswith(TEMPORARY_SUFFIXES)
+
+
+class FileChanged(RuntimeError):
+    """The file changed while it was being read; read it again later."""
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    data: bytes | None  # None when the file is larger than the cap
+    sha256: str
+    size: int
+    mtime: float
+
+
+def read_regular_file(path: Path, *, max_bytes: int) -> ReadFile:
+    """Read a regular file without following a symlink; the bytes only up to max_bytes.
+
+    Raises FileNotFoundError when it is gone, IsADirectoryError/PermissionError for what is not a
+    regular file, FileChanged when it changed while being read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        if not stat.S_ISREG(before.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        digest = hashlib.sha256()
+        kept: list[bytes] = []
+        total = 0
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            total += len(chunk)
+            if total <= max_bytes:
+                kept.append(chunk)
+        after = os.fstat(handle.fileno())
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or total != after.st_size:
+        raise FileChanged(f"{path.name} changed while it was being read")
+    data = b"".join(kept) if total <= max_bytes else None
+    return ReadFile(data=data, sha256=digest.hexdigest(), size=total, mtime=after.st_mtime)
+
+
+def destination_name(original: str, sha256: str, when: datetime) -> str:
+    """A unique, recognisable name: '20261123T214500Z_3f2a9c1b7d0e_<original name>'."""
+    safe = original.replace(os.sep, "_") or "unnamed"
+    return f"{when.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}_{safe}"
+
+
+def move_file(source: Path, destination: Path) -> None:
+    """Move atomically; across filesystems copy to a temporary name, fsync, rename, then unlink."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, destination)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    partial = destination.with_name(f".{destination.name}.moving")
+    with open(source, "rb") as src, open(partial, "wb") as dst:
+        shutil.copyfileobj(src, dst, _CHUNK)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(partial, destination)
+    source.unlink()
+
+
+def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.writing")
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False, indent=2, default=str)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def sidecar_path(quarantined: Path) -> Path:
+    return quarantined.with_name(quarantined.name + ".reason.json")

@@ -1,0 +1,38 @@
+"""The job contract between watcher and worker: task name, queue and Celery settings as plain data,
+so the watcher can send a job without importing the worker (and shared/ imports no Celery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.config import Settings
+
+INGEST_TASK = "klantprofielen.ingest_file"
+INGEST_QUEUE = "klantprofielen"
+# Unacknowledged jobs come back after this; every time limit stays well under it.
+VISIBILITY_TIMEOUT_SECONDS = 3600
+
+
+def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
+    """Celery settings shared by the watcher (producer) and the workers."""
+    hard_limit = settings.task_time_limit_seconds
+    return {
+        "broker_url": broker_url,
+        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": INGEST_QUEUE,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_time_limit": hard_limit,
+        "task_soft_time_limit": max(1, hard_limit - 5),
+        "worker_prefetch_multiplier": 1,
+        "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
+        "worker_hijack_root_logger": False,
+        "worker_redirect_stdouts": False,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_send_task_events": False,
+        "enable_utc": True,
+    }

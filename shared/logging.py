@@ -1,0 +1,70 @@
+"""Logging, configured once by each entry point: structlog for our events, and the stdlib records
+of Celery and friends rendered by the same processors, so every line is one JSON object."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Literal
+
+import structlog
+
+LogFormat = Literal["auto", "json", "console"]
+
+_SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure_logging(service: str, fmt: LogFormat = "auto", level: int = logging.INFO) -> None:
+    """JSON lines when not on a terminal (or when asked), readable console lines on one."""
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer: Any = (structlog.processors.JSONRenderer() if use_json
+                     else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+    structlog.configure(
+        processors=[
+            *_SHARED_PROCESSORS,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: prefork children must not keep loggers bound before the fork.
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _add_service(service),
+            structlog.processors.format_exc_info if use_json else _keep,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    for noisy in ("watchdog", "kombu", "amqp", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _add_service(service: str) -> Any:
+    def add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add_service
+
+
+def _keep(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return event_dict
+
+
+def get_logger(name: str = "klantprofielen") -> Any:
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,161 @@
+"""What every format shares: Dutch numbers, quarter names, the footnote, and assembling a report
+from the rows of cells a format yields. Every parser ends in `assemble_report`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from pydantic import ValidationError
+
+from shared.models import Counts, ParsedReport, Period, Region, Register, ReportFormat, Row
+from shared.parsing.errors import NotAReport
+
+QUARTERS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4}
+
+_NUMBER = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+")
+_NUMBER_FULL = re.compile(rf"^(?:{_NUMBER.pattern})$")
+_PERIOD = re.compile(r"\b(eerste|tweede|derde|vierde)\s+kwartaal\s+(\d{4})\b", re.IGNORECASE)
+_PERIOD_AND_REGION = re.compile(
+    r"\b(?:eerste|tweede|derde|vierde)\s+kwartaal\s+\d{4}[ \t]+([^\t\r\n]*\S)", re.IGNORECASE
+)
+_PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_ .]?(?:q|kw)([1-4])(?!\d)|(?:q|kw)([1-4])[-_ .]?(\d{4})(?!\d)",
+                             re.IGNORECASE)
+_FOOTNOTE = re.compile(
+    r"arbeidsmarktregio\s+(?P<region>.+?)\s+bevat\s+het\s+doelgroepregister\s+banenaf?s?praak\s+"
+    r"in\s+totaal\s+(?P<size>\d[\d.]*)\s+personen\.?\s+Hiervan\s+is\s+(?P<percent>\d+)\s*%\s+bekend",
+    re.IGNORECASE | re.DOTALL,
+)
+_REGION_CELL = re.compile(r"^(\d{1,3})\s+(\S.*)$")
+_TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
+MAX_COUNT = 9_999_999
+
+
+def parse_dutch_int(text: str) -> int:
+    """'1.519' -> 1519. Raises NotAReport for anything that is not a whole Dutch number."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not _NUMBER_FULL.match(cleaned):
+        raise NotAReport(f"not a number: {text.strip()[:40]!r}")
+    return int(cleaned.replace(".", ""))
+
+
+def is_dutch_int(text: str) -> bool:
+    return bool(_NUMBER_FULL.match(text.strip().replace("\u00a0", "")))
+
+
+def find_period(text: str) -> Period | None:
+    """The first 'Vierde kwartaal 2021' in the text."""
+    match = _PERIOD.search(text)
+    if not match:
+        return None
+    return Period(year=int(match.group(2)), quarter=QUARTERS[match.group(1).lower()])
+
+
+def period_from_name(name: str) -> Period | None:
+    """A period from a file name such as 'ml-2021q4.xlsx' or 'q4_2021.csv'."""
+    match = _PERIOD_IN_NAME.search(name)
+    if not match:
+        return None
+    if match.group(1):
+        return Period(year=int(match.group(1)), quarter=int(match.group(2)))
+    return Period(year=int(match.group(4)), quarter=int(match.group(3)))
+
+
+def find_register(text: str) -> tuple[str, Register] | None:
+    """The footnote: (region name it names, register size and percentage)."""
+    match = _FOOTNOTE.search(text)
+    if not match:
+        return None
+    region = " ".join(match.group("region").split())
+    size = parse_dutch_int(match.group("size"))
+    return region, Register(size=size, percent_in_sonar=int(match.group("percent")))
+
+
+def region_after_period(text: str) -> str | None:
+    """'Vierde kwartaal 2020  West-Brabant' -> 'West-Brabant' (the PDF edition's title line)."""
+    match = _PERIOD_AND_REGION.search(text)
+    if not match:
+        return None
+    candidate = match.group(1).strip()
+    return candidate if candidate and not is_dutch_int(candidate.split()[-1]) else None
+
+
+def clean_cell(cell: str) -> str:
+    return " ".join(cell.replace("\u00a0", " ").split())
+
+
+def assemble_report(
+    fmt: ReportFormat,
+    cell_rows: Iterable[Sequence[str]],
+    text: str,
+    *,
+    name_hint: str | None = None,
+    title_region: str | None = None,
+) -> ParsedReport:
+    """Build the report from rows of cells (name cell, then five numbers, optionally a region cell
+    before the name) and the surrounding text (title, footnote)."""
+    region_code: int | None = None
+    region_name: str | None = None
+    rows: list[Row] = []
+    totals: Counts | None = None
+    saw_table_row = False
+    for raw in cell_rows:
+        cells = [clean_cell(c) for c in raw]
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) < 6 or not all(is_dutch_int(c) for c in cells[-5:]):
+            continue
+        label_cells = [c for c in cells[:-5] if c]
+        if not label_cells:
+            continue
+        saw_table_row = True
+        label = label_cells[-1]
+        if len(label_cells) >= 2 and (code_match := _REGION_CELL.match(label_cells[-2])):
+            region_code, region_name = int(code_match.group(1)), code_match.group(2)
+        numbers = [parse_dutch_int(c) for c in cells[-5:]]
+        if any(n > MAX_COUNT for n in numbers):
+            raise NotAReport(f"implausible count in row {label[:40]!r}")
+        if _TOTAL_ROW.match(label):
+            totals = Counts(**dict(zip(("municipal_with_profile", "municipal_without_profile",
+                                        "uwv_with_profile", "uwv_without_profile", "total"), numbers,
+                                       strict=True)))
+            break
+        rows.append(_row(label, numbers))
+    if not saw_table_row:
+        raise NotAReport("not a report table: no rows of a municipality and five counts")
+    if totals is None:
+        raise NotAReport("table cut off: no TOTAAL AMR row")
+    if not rows:
+        raise NotAReport("not a report table: no municipality rows before TOTAAL AMR")
+
+    period = find_period(text) or (period_from_name(name_hint) if name_hint else None)
+    if period is None:
+        raise NotAReport("no period found (expected e.g. 'Vierde kwartaal 2021')")
+    footnote = find_register(text)
+    register = footnote[1] if footnote else None
+    region_name = (region_name or title_region or (footnote[0] if footnote else None)
+                   or region_after_period(text))
+    if not region_name:
+        raise NotAReport("no region name found (no region cell, title or footnote)")
+    try:
+        return ParsedReport(
+            format=fmt,
+            region=Region(code=region_code, name=clean_cell(region_name)),
+            period=period,
+            rows=tuple(rows),
+            totals=totals,
+            register=register,
+        )
+    except ValidationError as exc:
+        raise NotAReport(f"not a valid report: {exc.errors()[0]['msg']}") from None
+
+
+def _row(label: str, numbers: list[int]) -> Row:
+    return Row(
+        municipality=label,
+        municipal_with_profile=numbers[0],
+        municipal_without_profile=numbers[1],
+        uwv_with_profile=numbers[2],
+        uwv_without_profile=numbers[3],
+        total=numbers[4],
+    )

@@ -1,0 +1,1 @@
+"""The database: tables, engine, and the functions that read and write them."""

@@ -1,0 +1,73 @@
+"""Engines: one per process and URL, created lazily. SQLite gets WAL, a busy timeout and
+BEGIN IMMEDIATE so concurrent writers wait instead of failing with 'database is locked'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from shared.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_engines: dict[str, Engine] = {}
+
+
+class DatabaseSetupError(RuntimeError):
+    """The database cannot be used as configured."""
+
+
+def get_engine(url: str) -> Engine:
+    """The process's engine for this URL, creating it (and the schema) on first use."""
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _create_engine(url)
+        SQLModel.metadata.create_all(engine)
+        _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Forget pooled connections inherited over fork (call in each worker child)."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+def session_for(url: str) -> Session:
+    return Session(get_engine(url), expire_on_commit=False)
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                              "check_same_thread": False})
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, emit BEGIN, so that it can be BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise DatabaseSetupError(
+                f"SQLite refused WAL mode (got {mode!r}); keep the database off network filesystems")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,93 @@
+"""SQLModel tables (docs/schema.md documents them for database consumers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class SourceFile(SQLModel, table=True):
+    """Every distinct file (by SHA-256) the worker has handled: stored or quarantined."""
+
+    __tablename__ = "source_file"
+    __table_args__ = (UniqueConstraint("sha256", name="uq_source_file_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64)
+    name: str
+    received_path: str
+    size: int
+    format: str | None = Field(default=None, max_length=8)
+    status: str = Field(max_length=16)  # stored | quarantined
+    reason: str | None = None
+    received_at: datetime = Field(sa_column=_timestamp())
+    stored_at: datetime = Field(sa_column=_timestamp())
+    final_path: str  # where the file was moved: archive/ or quarantine/
+
+
+class Report(SQLModel, table=True):
+    """One region in one quarter, as read from one source file."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        UniqueConstraint("source_file_id", name="uq_report_source_file"),
+        Index("ix_report_region_period", "region_name", "year", "quarter"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_file_id: int = Field(foreign_key="source_file.id")
+    region_code: int | None = None
+    region_name: str
+    year: int
+    quarter: int
+    municipal_with_profile: int
+    municipal_without_profile: int
+    uwv_with_profile: int
+    uwv_without_profile: int
+    total: int
+    register_size: int | None = None
+    percent_in_sonar: int | None = None
+    status: str = Field(max_length=16)  # ok | findings
+    finding_count: int = 0
+    stored_at: datetime = Field(sa_column=_timestamp())
+
+
+class ReportRow(SQLModel, table=True):
+    """One municipality's figures in a report, in the order of the report."""
+
+    __tablename__ = "report_row"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    position: int
+    municipality: str
+    municipal_with_profile: int
+    municipal_without_profile: int
+    uwv_with_profile: int
+    uwv_without_profile: int
+    total: int
+
+
+class Finding(SQLModel, table=True):
+    """One reconciliation failure of a stored report (check names as in the contract)."""
+
+    __tablename__ = "finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    check: str = Field(max_length=32)
+    severity: str = Field(max_length=8)
+    municipality: str | None = None
+    field: str | None = Field(default=None, max_length=32)
+    expected: float
+    actual: float
