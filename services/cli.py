@@ -106,14 +106,15 @@ def reports(
 
 
 @cli.command()
-def watch(inbox: InboxOpt = None, broker_url: BrokerOpt = None, log_format: LogFormatOpt = None,
-          polling: PollingOpt = None) -> None:
+def watch(inbox: InboxOpt = None, data_dir: DataDirOpt = None, broker_url: BrokerOpt = None,
+          log_format: LogFormatOpt = None, polling: PollingOpt = None) -> None:
     """Watch the inbox and enqueue each complete file."""
     from services.ingest.enqueue import JobSender
     from services.ingest.watcher import InboxWatcher
     from shared.logging import configure_logging
 
-    settings = load_settings(inbox=inbox, broker_url=broker_url, log_format=log_format, polling=polling)
+    settings = load_settings(inbox=inbox, data_dir=data_dir, broker_url=broker_url, log_format=log_format,
+                             polling=polling)
     configure_logging("ingest", settings.log_format)
     sender = JobSender(settings)
     watcher = InboxWatcher(settings, sender.send)
@@ -206,6 +207,9 @@ def _stop_on_signals(stop: Any) -> None:
 
 
 def main() -> None:
+    from services.ops.commands import register_ops_commands
+
+    register_ops_commands(cli)
     cli()
 
 

@@ -26,11 +26,17 @@ from watchdog.observers.polling import PollingObserver
 from services.ingest.readiness import Hint, ReadinessTracker
 from shared import events
 from shared.config import Settings
+from shared.files import write_json_atomically
 from shared.logging import get_logger
 
 log = get_logger("klantprofielen.ingest")
 Send = Callable[[Path, str], str]
 TICK_SECONDS = 0.02
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    """Written every second by a running watcher: {pid, inbox, observer_alive, enqueue_alive, ...}."""
+    return settings.data_dir / "run" / "watcher-heartbeat.json"
 
 
 class _InboxEventHandler(FileSystemEventHandler):
@@ -117,12 +123,24 @@ class InboxWatcher:
     def run_until_stopped(self) -> int:
         """Supervise until stop() or a dead thread; returns the exit status."""
         while not self._stop.wait(1.0):
+            self._write_heartbeat()
             if not self.alive():
                 log.error(events.OBSERVER_DIED, inbox=str(self.inbox),
                           observer_alive=self._observer.is_alive(), enqueue_alive=self._worker.is_alive())
                 self.stop()
                 return 1
         return 0
+
+    def _write_heartbeat(self) -> None:
+        """What `klantprofielen health` reads to tell that this watcher is alive."""
+        try:
+            write_json_atomically(heartbeat_path(self._settings), {
+                "pid": os.getpid(), "inbox": str(self.inbox), "observer_alive": self._observer.is_alive(),
+                "enqueue_alive": self._worker.is_alive(), "pending": self.tracker.pending_count,
+                "written_at": datetime.now(UTC).isoformat(),
+            })
+        except OSError as exc:
+            log.warning("heartbeat_failed", reason=str(exc))
 
     def _scan(self) -> None:
         try:

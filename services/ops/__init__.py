@@ -1,0 +1,1 @@
+"""Commands for operating the service: health, status, backfill."""
