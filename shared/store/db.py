@@ -36,6 +36,13 @@ def dispose_engines() -> None:
         engine.dispose(close=False)
 
 
+def close_engine(url: str) -> None:
+    """Close and forget the engine for a URL (tests, and commands that are done)."""
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def session_for(url: str) -> Session:
     return Session(get_engine(url), expire_on_commit=False)
 

@@ -1,0 +1,79 @@
+"""Fixtures on real servers: SQLite files, a PostgreSQL schema per test, a Redis database."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from shared.config import Settings
+from shared.store.db import close_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+MIDDEN_LIMBURG = SEEDS_DIR / "000_f3c2dd9af89e7b56.txt"
+WEST_BRABANT = SEEDS_DIR / "001_23d8ea5ce4f2f5b4.txt"
+
+# Test servers; override to point the suite elsewhere.
+POSTGRES_DSN = os.environ.get("KLANTPROFIELEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("KLANTPROFIELEN_TEST_REDIS", "redis://127.0.0.1:6379/14")
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02,
+             message: str = "condition") -> object:
+    """Poll until the predicate is truthy; fail the test after the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.1f} s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the test database, as a SQLAlchemy URL whose search_path points at it."""
+    schema = f"kp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    base = POSTGRES_DSN.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = f"{base}?options=-csearch_path%3D{schema}"
+    yield url
+    close_engine(url)
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'klantprofielen.db'}"
+    yield url
+    close_engine(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each database test runs on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", database_url=database_url,
+                    settle_seconds=0.3)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from services.ingest.readiness import Hint, ReadinessTracker
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def tracker(clock: FakeClock) -> ReadinessTracker:
+    return ReadinessTracker(settle_seconds=1.0, stall_seconds=30.0, requeue_after_seconds=600.0, clock=clock)
+
+
+def test_closed_file_is_due_at_once(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("done")
+    t = tracker(clock)
+    t.note(path, Hint.COMPLETE)
+    assert t.due() == [path]
+
+
+def test_file_being_written_waits_for_close(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("part")
+    t = tracker(clock)
+    t.note(path, Hint.WRITING)
+    assert t.due() == []
+    clock.now += 5  # stable for 5 s, but a writer may still hold it open
+    assert t.due() == []
+    t.note(path, Hint.COMPLETE)
+    assert t.due() == [path]
+
+
+def test_writer_that_never_closes_is_taken_after_the_stall_time(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("x")
+    t = tracker(clock)
+    t.note(path, Hint.WRITING)
+    t.due()
+    clock.now += 29
+    assert t.due() == []
+    clock.now += 2
+    assert t.due() == [path]
+
+
+def test_scanned_file_must_be_stable_for_the_settle_time(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("x")
+    t = tracker(clock)
+    t.note(path, Hint.SCANNED)
+    assert t.due() == []  # first look records size and mtime
+    clock.now += 0.5
+    with path.open("a") as handle:
+        handle.write("more")
+    os.utime(path, ns=(1, 2))
+    assert t.due() == []  # changed: the settle time starts again
+    clock.now += 0.9
+    assert t.due() == []
+    clock.now += 0.2
+    assert t.due() == [path]
+
+
+def test_temporary_names_are_ignored(tmp_path: Path) -> None:
+    clock = FakeClock()
+    t = tracker(clock)
+    for name in (".hidden", "a.part", "b.tmp", "~$c.xlsx", "d.crdownload"):
+        (tmp_path / name).write_text("x")
+        t.note(tmp_path / name, Hint.COMPLETE)
+    assert t.due() == [] and t.pending_count == 0
+
+
+def test_enqueued_file_is_not_offered_again_until_the_requeue_time(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("x")
+    t = tracker(clock)
+    t.note(path, Hint.COMPLETE)
+    assert t.due() == [path]
+    t.mark_enqueued(path)
+    t.note(path, Hint.SCANNED)
+    t.note(path, Hint.COMPLETE)  # a late duplicate event
+    assert t.due() == []
+    clock.now += 601  # still in the inbox long after: the job was lost, offer it again
+    t.note(path, Hint.SCANNED)
+    t.due()
+    clock.now += 1.1
+    assert t.due() == [path]
+
+
+def test_replaced_content_is_offered_again(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("first")
+    t = tracker(clock)
+    t.note(path, Hint.COMPLETE)
+    t.mark_enqueued(path)
+    replacement = tmp_path / "new"
+    replacement.write_text("second version")
+    replacement.rename(path)
+    t.note(path, Hint.COMPLETE)
+    assert t.due() == [path]
+
+
+def test_vanished_file_is_dropped(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    path.write_text("x")
+    t = tracker(clock)
+    t.note(path, Hint.WRITING)
+    path.unlink()
+    assert t.due() == [] and t.pending_count == 0
