@@ -42,9 +42,11 @@ def heartbeat_path(settings: Settings) -> Path:
 class _InboxEventHandler(FileSystemEventHandler):
     """Turns events into (path, hint) notes; never raises (an exception would kill the observer)."""
 
-    def __init__(self, inbox: Path, notes: queue.SimpleQueue[tuple[Path, Hint]]) -> None:
+    def __init__(self, inbox: Path, notes: queue.SimpleQueue[tuple[Path, Hint]], *, polling: bool) -> None:
         self._inbox = inbox
         self._notes = notes
+        # A polling observer sees no close events: what it reports must settle like a scan result.
+        self._writing = Hint.SCANNED if polling else Hint.WRITING
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
@@ -55,7 +57,7 @@ class _InboxEventHandler(FileSystemEventHandler):
             elif isinstance(event, FileClosedEvent):
                 self._note(event.src_path, Hint.COMPLETE)
             elif isinstance(event, FileCreatedEvent | FileModifiedEvent):
-                self._note(event.src_path, Hint.WRITING)
+                self._note(event.src_path, self._writing)
         except Exception:  # noqa: BLE001 - a handler must never kill the observer thread
             log.exception("event_handler_failed", event=repr(event))
 
@@ -96,7 +98,7 @@ class InboxWatcher:
     def start(self) -> None:
         """Start observing, scan what is already there, start the enqueue thread."""
         self.inbox.mkdir(parents=True, exist_ok=True)
-        handler = _InboxEventHandler(self.inbox, self._notes)
+        handler = _InboxEventHandler(self.inbox, self._notes, polling=self._settings.polling)
         try:
             self._observer.schedule(handler, str(self.inbox), recursive=False)
             self._observer.start()
