@@ -137,7 +137,9 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
     settings = load_settings(data_dir=data_dir, database_url=database_url, broker_url=broker_url,
                              log_format=log_format, worker_concurrency=concurrency)
     from services.worker.app import configure_worker_app
+    from shared.logging import configure_logging
 
+    configure_logging("worker", settings.log_format)
     try:
         app = configure_worker_app(settings)
     except Exception as exc:  # noqa: BLE001 - a bad database URL or unreachable database: one line
