@@ -122,7 +122,7 @@ def watch(inbox: InboxOpt = None, data_dir: DataDirOpt = None, broker_url: Broke
         watcher.start()
     except RuntimeError as exc:
         raise fail(str(exc), 1) from None
-    _stop_on_signals(watcher.stop)
+    _stop_on_signals(watcher.request_stop)
     status = watcher.run_until_stopped()
     sender.close()
     raise typer.Exit(status)
@@ -144,6 +144,9 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
         app = configure_worker_app(settings)
     except Exception as exc:  # noqa: BLE001 - a bad database URL or unreachable database: one line
         raise fail(f"worker cannot start: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
+    # Celery writes a few plain-text notices (shutdown) straight to fd 1; our logs go to stderr,
+    # so keep the worker's output one JSON object per line.
+    _silence_stdout()
     argv = ["--quiet", "worker", "--loglevel=INFO", "-Q", INGEST_QUEUE, "-n", f"klantprofielen-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle"]
     app.worker_main(argv)
@@ -198,6 +201,13 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)
+
+
+def _silence_stdout() -> None:
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -87,6 +87,7 @@ class InboxWatcher:
         self._worker = threading.Thread(target=self._decide_and_enqueue, name="inbox-enqueue", daemon=True)
         self._next_attempt = 0.0
         self._failures = 0
+        self._stopped = False
 
     def _make_observer(self, polling: bool) -> BaseObserver:
         if polling:
@@ -114,24 +115,34 @@ class InboxWatcher:
     def alive(self) -> bool:
         return self._observer.is_alive() and self._worker.is_alive()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask run_until_stopped to stop (safe from a signal handler)."""
         self._stop.set()
-        self._observer.stop()
-        self._observer.join(timeout=5)
+
+    def stop(self) -> None:
+        """Stop and join the observer and the enqueue thread; safe to call twice."""
+        self._stop.set()
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout=5)
         if self._worker.is_alive():
             self._worker.join(timeout=5)
-        log.info(events.WATCHER_STOPPED, inbox=str(self.inbox))
+        if not self._stopped:
+            self._stopped = True
+            log.info(events.WATCHER_STOPPED, inbox=str(self.inbox))
 
     def run_until_stopped(self) -> int:
-        """Supervise until stop() or a dead thread; returns the exit status."""
+        """Supervise until request_stop() or a dead thread, then stop; returns the exit status."""
+        status = 0
         while not self._stop.wait(1.0):
             self._write_heartbeat()
-            if not self.alive():
+            if not self.alive() and not self._stop.is_set():
                 log.error(events.OBSERVER_DIED, inbox=str(self.inbox),
                           observer_alive=self._observer.is_alive(), enqueue_alive=self._worker.is_alive())
-                self.stop()
-                return 1
-        return 0
+                status = 1
+                break
+        self.stop()
+        return status
 
     def _write_heartbeat(self) -> None:
         """What `klantprofielen health` reads to tell that this watcher is alive."""

@@ -27,6 +27,11 @@ _FOOTNOTE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _REGION_CELL = re.compile(r"^(\d{1,3})\s+(\S.*)$")
+# A heading line that can only be a region name: letters and the punctuation of real names, no digits.
+_REGION_LINE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '\u2019/().,-])*$")
+_NOT_A_REGION = re.compile(r"kwartaal|transparantie|klantprofiel|sonar|gemeente", re.IGNORECASE)
+_NAME_NOISE = {"klantprofielen", "transparantie", "rapport", "report", "export", "tabel", "uwv", "amr"}
+_PARTICLES = {"van", "en", "de", "der", "den", "op", "aan", "in"}
 _TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
 MAX_COUNT = 9_999_999
 
@@ -76,8 +81,44 @@ def region_after_period(text: str) -> str | None:
     match = _PERIOD_AND_REGION.search(text)
     if not match:
         return None
-    candidate = match.group(1).strip()
+    candidate = match.group(1).strip().lstrip("-\u2013\u2014:|, ").strip()  # 'kwartaal 2021 - Regio'
     return candidate if candidate and not is_dutch_int(candidate.split()[-1]) else None
+
+
+def region_below_period(text: str) -> str | None:
+    """The heading line right after the period line ('## Vierde kwartaal 2021' / '## Midden-Limburg')."""
+    match = _PERIOD.search(text)
+    if not match:
+        return None
+    for line in text[match.end():].split("\n")[1:]:
+        candidate = clean_cell(line.lstrip("#* \t"))
+        if candidate:
+            usable = (len(candidate) <= 60 and _REGION_LINE.match(candidate)
+                      and not _NOT_A_REGION.search(candidate))
+            return candidate if usable else None
+    return None
+
+
+def region_from_name(name: str) -> str | None:
+    """'midden-limburg_2021-q4.xlsx' -> 'Midden-Limburg'; None when the name holds no plausible region."""
+    stem = re.split(r"[\\/]", name)[-1].split(".")[0]
+    stem = _PERIOD_IN_NAME.sub(" ", _PERIOD.sub(" ", stem)).replace("_", " ")
+    words = [w for w in re.split(r"\s+", stem.strip(" -")) if w]
+    while words and words[0].lower() in _NAME_NOISE:
+        words.pop(0)
+    while words and words[-1].lower() in _NAME_NOISE:
+        words.pop()
+    candidate = " ".join(words).strip(" -")
+    if sum(c.isalpha() for c in candidate) < 4 or not _REGION_LINE.match(candidate):
+        return None
+    return re.sub(r"[^\W\d_]+", _capitalise, candidate)
+
+
+def _capitalise(match: re.Match[str]) -> str:
+    word = match.group().lower()
+    if word in _PARTICLES and match.start() > 0:
+        return word
+    return "IJ" + word[2:] if word.startswith("ij") else word.capitalize()
 
 
 def clean_cell(cell: str) -> str:
@@ -110,7 +151,8 @@ def assemble_report(
             continue
         saw_table_row = True
         label = label_cells[-1]
-        if len(label_cells) >= 2 and (code_match := _REGION_CELL.match(label_cells[-2])):
+        # The region cell ("34 Midden-Limburg") may also come as two cells: code, then name.
+        if len(label_cells) >= 2 and (code_match := _REGION_CELL.match(" ".join(label_cells[:-1]))):
             region_code, region_name = int(code_match.group(1)), code_match.group(2)
         numbers = [parse_dutch_int(c) for c in cells[-5:]]
         if any(n > MAX_COUNT for n in numbers):
@@ -134,7 +176,8 @@ def assemble_report(
     footnote = find_register(text)
     register = footnote[1] if footnote else None
     region_name = (region_name or title_region or (footnote[0] if footnote else None)
-                   or region_after_period(text))
+                   or region_after_period(text) or region_below_period(text)
+                   or (region_from_name(name_hint) if name_hint else None))
     if not region_name:
         raise NotAReport("no region name found (no region cell, title or footnote)")
     try:

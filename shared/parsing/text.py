@@ -7,12 +7,10 @@ import html
 import re
 
 from shared.models import ParsedReport
-from shared.parsing.common import assemble_report
+from shared.parsing.common import assemble_report, is_dutch_int
 from shared.parsing.textual import decode_text
 
 _TAG = re.compile(r"<[^<>\n]{0,200}>")
-_NUM = r"\d{1,3}(?:\.\d{3})+|\d+"
-_SPACED_ROW = re.compile(rf"^\s*(?P<label>.*?\S)\s+(?P<counts>(?:(?:{_NUM})\s+){{4}}(?:{_NUM}))\s*$")
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
@@ -33,10 +31,21 @@ def parse_lines(text: str, *, fmt: str = "text", name: str | None = None) -> Par
 
 
 def split_line(line: str) -> list[str]:
-    """A line into cells: by tabs when it has them, else a label followed by five counts."""
-    if "\t" in line:
+    """A line into cells: label cells, then the five counts peeled off the right, whether the counts
+    sit in their own tab cells, share one, or follow the label after spaces (the PDF edition)."""
+    cells = line.split("\t")
+    counts: list[str] = []
+    while cells and len(counts) < 5:
+        tokens = cells.pop().split()
+        if not tokens:
+            if counts:
+                break  # a blank cell between counts is a missing value, not padding
+            continue
+        while tokens and len(counts) < 5 and is_dutch_int(tokens[-1]):
+            counts.insert(0, tokens.pop())
+        if tokens:
+            cells.append(" ".join(tokens))
+            break
+    if len(counts) < 5:
         return line.split("\t")
-    match = _SPACED_ROW.match(line)
-    if not match:
-        return [line]
-    return [match.group("label"), *match.group("counts").split()]
+    return [*cells, *counts]

@@ -1,0 +1,159 @@
+"""Health checks for the containers and for ops: the watcher's heartbeat, a Celery ping, SELECT 1.
+
+Each check returns a CheckResult instead of raising, so `klantprofielen health` prints one line per
+check and exits 1 if any failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from services.ingest.watcher import heartbeat_path
+from shared.config import Settings
+from shared.jobs import celery_config
+
+HEARTBEAT_MAX_AGE_SECONDS = 10.0
+PING_TIMEOUT_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 5
+COMPONENTS = ("watcher", "worker", "database")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        """One line for the terminal: 'ok   watcher: ...' or 'FAIL watcher: ...'."""
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+
+
+def control_client(settings: Settings, timeout: float) -> Celery:
+    """A light Celery client for remote control (ping, inspect) that gives up quickly."""
+    app = Celery("klantprofielen-ops")
+    config = celery_config(settings, settings.effective_broker_url)
+    config.update({
+        "broker_connection_timeout": timeout,
+        "broker_connection_retry": False,
+        "broker_connection_max_retries": 0,
+        "broker_transport_options": {**config["broker_transport_options"], "max_retries": 0,
+                                     "socket_connect_timeout": timeout, "socket_timeout": timeout},
+    })
+    app.conf.update(config)
+    return app
+
+
+def check_watcher(settings: Settings, *, max_age: float = HEARTBEAT_MAX_AGE_SECONDS,
+                  now: datetime | None = None) -> CheckResult:
+    """Fresh heartbeat with both watcher threads alive, and a readable inbox."""
+    path = heartbeat_path(settings)
+    try:
+        beat: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        written_at = datetime.fromisoformat(str(beat["written_at"]))
+    except FileNotFoundError:
+        return CheckResult("watcher", False, f"no heartbeat at {path} (is `klantprofielen watch` running?)")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return CheckResult("watcher", False, f"unreadable heartbeat {path}: {type(exc).__name__}: {exc}")
+    if written_at.tzinfo is None:
+        written_at = written_at.replace(tzinfo=UTC)
+    age = ((now or datetime.now(UTC)) - written_at).total_seconds()
+    if age > max_age:
+        return CheckResult("watcher", False, f"heartbeat {age:.0f} s old (limit {max_age:.0f} s): "
+                                             "the watcher is not running or is stuck")
+    dead = [name for name in ("observer_alive", "enqueue_alive") if beat.get(name) is not True]
+    if dead:
+        return CheckResult("watcher", False, f"heartbeat reports {', '.join(dead)} false")
+    problem = inbox_problem(settings.inbox)
+    if problem:
+        return CheckResult("watcher", False, problem)
+    return CheckResult("watcher", True, f"heartbeat {max(age, 0):.1f} s old (pid {beat.get('pid')}), "
+                                        f"{beat.get('pending', '?')} pending, inbox {settings.inbox} readable")
+
+
+def inbox_problem(inbox: Path) -> str | None:
+    """Why the inbox cannot be listed, or None."""
+    try:
+        with os.scandir(inbox) as entries:
+            next(entries, None)
+    except OSError as exc:
+        return f"inbox {inbox} not readable: {exc.strerror or exc}"
+    return None
+
+
+def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
+                 this_host: bool = False) -> CheckResult:
+    """At least one Celery worker answers a ping (with this_host: one named ...@<this hostname>)."""
+    app = control_client(settings, timeout)
+    try:
+        replies = app.control.ping(timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - any broker failure is a failed check, on one line
+        return CheckResult("worker", False, f"broker {_safe_url(settings.effective_broker_url)}: "
+                                            f"{type(exc).__name__}: {_first_line(exc)}")
+    finally:
+        app.close()
+    nodes = sorted(name for reply in replies for name in reply)
+    if this_host:
+        suffix = f"@{socket.gethostname()}"
+        nodes = [name for name in nodes if name.endswith(suffix)]
+    where = f" on {socket.gethostname()}" if this_host else ""
+    if not nodes:
+        return CheckResult("worker", False, f"no worker{where} answered a ping within {timeout:g} s")
+    return CheckResult("worker", True, f"{len(nodes)} worker(s){where} answered: {', '.join(nodes)}")
+
+
+def check_database(settings: Settings) -> CheckResult:
+    """SELECT 1 on the database, without creating it (a missing SQLite file fails)."""
+    url = settings.effective_database_url
+    try:
+        parsed = make_url(url)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
+                return CheckResult("database", False, f"no SQLite database at {parsed.database} "
+                                                      "(the worker creates it when it starts)")
+        elif parsed.get_backend_name() == "postgresql":
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1")).scalar_one()
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; one line is what ops needs
+        return CheckResult("database", False, f"{_safe_url(url)}: {type(exc).__name__}: {_first_line(exc)}")
+    return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}")
+
+
+def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: float = PING_TIMEOUT_SECONDS,
+               this_host: bool = False) -> list[CheckResult]:
+    """The named checks, in the order given."""
+    checks = {
+        "watcher": lambda: check_watcher(settings),
+        "worker": lambda: check_worker(settings, timeout=timeout, this_host=this_host),
+        "database": lambda: check_database(settings),
+    }
+    return [checks[name]() for name in components]
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not an SQLAlchemy-style URL (e.g. redis+socket://)
+        return url.split("@")[-1] if "@" in url else url
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "no message"
