@@ -1,8 +1,7 @@
-"""The `klantprofielen` command: run, watch, worker, parse, reports."""
+"""The `klantprofielen` command: run, watch, worker, parse (and the store and ops commands)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,45 +11,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
+from services.cli_common import (
+    BrokerOpt,
+    ConcurrencyOpt,
+    DatabaseOpt,
+    DataDirOpt,
+    InboxOpt,
+    LogFormatOpt,
+    PollingOpt,
+    fail,
+    load_settings,
+)
 from shared import events
-from shared.config import Settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ingest 'Transparantie van klantprofielen' reports from an inbox folder.")
-
-InboxOpt = Annotated[Path | None, typer.Option("--inbox", help="Folder to watch [KLANTPROFIELEN_INBOX]")]
-DataDirOpt = Annotated[Path | None, typer.Option(
-    "--data-dir", help="Archive, quarantine, SQLite database [KLANTPROFIELEN_DATA_DIR]")]
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database-url", help="SQLAlchemy URL; default SQLite under --data-dir [KLANTPROFIELEN_DATABASE_URL]")]
-BrokerOpt = Annotated[str | None, typer.Option(
-    "--broker-url", help="Redis URL [KLANTPROFIELEN_BROKER_URL]")]
-LogFormatOpt = Annotated[str | None, typer.Option(
-    "--log-format", help="auto (JSON unless on a terminal), json or console [KLANTPROFIELEN_LOG_FORMAT]")]
-PollingOpt = Annotated[bool | None, typer.Option(
-    "--polling/--no-polling", help="Poll the folder (network shares) [KLANTPROFIELEN_POLLING]")]
-ConcurrencyOpt = Annotated[int | None, typer.Option(
-    "--concurrency", help="Worker processes; default one per core [KLANTPROFIELEN_WORKER_CONCURRENCY]")]
-
-
-def fail(message: str, status: int = 2) -> typer.Exit:
-    """Print one line to stderr and return the exit to raise."""
-    typer.echo(f"klantprofielen: {' '.join(message.split())}", err=True)
-    return typer.Exit(status)
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with the flags that were given on top."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "settings"
-        raise fail(f"invalid setting {where}: {error['msg']}") from None
-
 
 @cli.command()
 def parse(
@@ -78,31 +54,6 @@ def parse(
     from services.presentation import describe_document
 
     typer.echo(describe_document(document))
-
-
-@cli.command()
-def reports(
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON array of contract documents")] = False,
-    data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
-) -> None:
-    """List the stored reports, findings included."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from shared.store.db import session_for
-    from shared.store.service import list_documents
-
-    settings = load_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        with session_for(settings.effective_database_url) as session:
-            documents = list_documents(session=session)
-    except SQLAlchemyError as exc:
-        raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
-    if as_json:
-        typer.echo(json.dumps([d.model_dump(mode="json") for d in documents], indent=2, ensure_ascii=False))
-        return
-    from services.presentation import describe_stored
-
-    typer.echo(describe_stored(documents))
 
 
 @cli.command()
@@ -147,8 +98,8 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
     # Celery writes a few plain-text notices (shutdown) straight to fd 1; our logs go to stderr,
     # so keep the worker's output one JSON object per line.
     _silence_stdout()
-    argv = ["--quiet", "worker", "--loglevel=INFO", "-Q", INGEST_QUEUE, "-n", f"klantprofielen-{os.getpid()}@%h",
-            "--without-gossip", "--without-mingle"]
+    argv = ["--quiet", "worker", "--loglevel=INFO", "-Q", INGEST_QUEUE,
+            "-n", f"klantprofielen-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
     app.worker_main(argv)
 
 
@@ -220,7 +171,9 @@ def _stop_on_signals(stop: Any) -> None:
 
 def main() -> None:
     from services.ops.commands import register_ops_commands
+    from services.store_commands import register_store_commands
 
+    register_store_commands(cli)
     register_ops_commands(cli)
     cli()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.models import ReportDocument
 
 _QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
@@ -49,3 +51,16 @@ def _finding_lines(document: ReportDocument) -> list[str]:
         where = finding.municipality or finding.field or ""
         lines.append(f"  {finding.check} {where}: expected {finding.expected}, actual {finding.actual}")
     return lines
+
+
+def describe_findings(findings: list[dict[str, Any]]) -> str:
+    """One line per stored finding."""
+    if not findings:
+        return "no findings stored"
+    lines = []
+    for f in findings:
+        where = f["municipality"] or f["field"] or ""
+        current = "" if f["is_current"] else " (superseded)"
+        lines.append(f"{f['year']} Q{f['quarter']}  {f['region_name']:<24} {f['check']:<17} {where:<28} "
+                     f"expected {f['expected']}, actual {f['actual']}  {f['file']}{current}")
+    return "\n".join(lines)

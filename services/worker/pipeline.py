@@ -29,10 +29,18 @@ from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
 from shared.store.db import session_for
-from shared.store.service import ReceivedFile, add_quarantined_file, add_stored_report, find_source
+from shared.store.service import (
+    ReceivedFile,
+    StoreConflict,
+    StoreResult,
+    add_quarantined_file,
+    add_stored_report,
+    find_source,
+)
 from shared.store.tables import SourceFile, utcnow
 
-Outcome = Literal["stored", "duplicate", "quarantined", "missing", "ignored"]
+Outcome = Literal["stored", "duplicate", "quarantined", "missing"]
+STORE_ATTEMPTS = 5
 log = get_logger("klantprofielen.worker")
 
 __all__ = ["FileChanged", "Outcome", "ingest_file"]
@@ -61,20 +69,44 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
     if document is None:
         return _quarantine(path, received, reason, settings)
     final = settings.archive_dir / destination_name(path.name, read.sha256, utcnow())
-    try:
-        with session_for(settings.effective_database_url) as session:
-            report = add_stored_report(session=session, received=received, document=document,
-                                       final_path=str(final))
-            session.commit()
-    except IntegrityError:
-        return _skip_concurrent_duplicate(path, read.sha256, settings)
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            with session_for(settings.effective_database_url) as session:
+                result = add_stored_report(session=session, received=received, document=document,
+                                           final_path=str(final))
+                session.commit()
+            break
+        except (IntegrityError, StoreConflict):
+            with session_for(settings.effective_database_url) as session:
+                if find_source(session=session, sha256=read.sha256) is not None or attempt == STORE_ATTEMPTS:
+                    return _skip_concurrent_duplicate(path, read.sha256, settings)
+            # A concurrent worker changed the current report of this region and quarter: go again.
+    if result.report is None:
+        return _skip_same_figures(path, read.sha256, result, settings)
     _log_findings(document, settings)
     _move_out(path, final)
-    log.info(events.REPORT_STORED, report_id=report.id, region=document.region.name,
+    superseded = result.superseded
+    log.info(events.REPORT_STORED, report_id=result.report.id, region=document.region.name,
              region_code=document.region.code, year=document.period.year,
              quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
-             findings=len(document.findings), archived_to=str(final))
+             findings=len(document.findings), archived_to=str(final),
+             superseded_report_id=superseded.id if superseded else None)
     return "stored"
+
+
+def _skip_same_figures(path: Path, sha256: str, result: StoreResult, settings: Settings) -> Outcome:
+    """Other bytes, same figures as the current report (e.g. the PDF of a stored HTML page)."""
+    assert result.same_as is not None
+    with session_for(settings.effective_database_url) as session:
+        original = session.get(SourceFile, result.same_as.source_file_id)
+    assert original is not None
+    duplicate_to = Path(original.final_path).parent / destination_name(path.name, sha256, utcnow())
+    if not _move_out(path, duplicate_to):
+        return "missing"
+    log.info(events.DUPLICATE_SKIPPED, duplicate_of=original.name, original_status=original.status,
+             reason="same figures as the current report", report_id=result.same_as.id,
+             moved_to=str(duplicate_to))
+    return "duplicate"
 
 
 def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[ReportDocument | None, str]:

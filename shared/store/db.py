@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from shared.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from shared.store.migrate import upgrade_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _engines: dict[str, Engine] = {}
@@ -21,11 +21,11 @@ class DatabaseSetupError(RuntimeError):
 
 
 def get_engine(url: str) -> Engine:
-    """The process's engine for this URL, creating it (and the schema) on first use."""
+    """The process's engine for this URL, upgrading the schema to head on first use."""
     engine = _engines.get(url)
     if engine is None:
         engine = _create_engine(url)
-        SQLModel.metadata.create_all(engine)
+        upgrade_database(engine)
         _engines[url] = engine
     return engine
 

@@ -1,24 +1,16 @@
-"""Reading and writing reports. Functions take the session keyword-only; callers commit."""
+"""Writing reports. Functions take the session keyword-only; callers commit."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from shared.models import (
-    TOTAL_FIELDS,
-    Counts,
-    Period,
-    Region,
-    Register,
-    ReportDocument,
-    Row,
-    Source,
-)
-from shared.models import Finding as FindingModel
+from shared.models import ReportDocument
 from shared.store.tables import Finding, Report, ReportRow, SourceFile, utcnow
 
 
@@ -37,10 +29,45 @@ def find_source(*, session: Session, sha256: str) -> SourceFile | None:
     return session.exec(select(SourceFile).where(SourceFile.sha256 == sha256)).first()
 
 
+class StoreConflict(RuntimeError):
+    """Another transaction changed the current report of this region and quarter; try again."""
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    report: Report | None  # None when the figures equal the current report's
+    superseded: Report | None = None
+    same_as: Report | None = None
+
+
+def content_sha256(document: ReportDocument) -> str:
+    """A hash of the figures alone, so that one report in two formats hashes the same."""
+    figures = document.model_dump(mode="json", include={"region", "period", "rows", "totals", "register"})
+    return hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()
+
+
+def find_current_report(*, session: Session, region_name: str, year: int, quarter: int) -> Report | None:
+    return session.exec(select(Report).where(
+        Report.region_name == region_name, Report.year == year, Report.quarter == quarter,
+        col(Report.is_current).is_(True))).first()
+
+
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
-                      final_path: str) -> Report:
-    """Insert the source file, the report, its rows and findings (not committed)."""
+                      final_path: str) -> StoreResult:
+    """Insert the source file, the report, its rows and findings (not committed). A report for a
+    region and quarter already stored with other figures supersedes it; with the same figures
+    nothing is added. Raises StoreConflict, or IntegrityError, when a concurrent store won."""
     now = utcnow()
+    content = content_sha256(document)
+    current = find_current_report(session=session, region_name=document.region.name,
+                                  year=document.period.year, quarter=document.period.quarter)
+    if current is not None and current.content_sha256 == content:
+        return StoreResult(report=None, same_as=current)
+    if current is not None:
+        retired = session.exec(update(Report).where(col(Report.id) == current.id, col(Report.is_current))
+                               .values(is_current=False, superseded_at=now))
+        if retired.rowcount != 1:
+            raise StoreConflict(f"report {current.id} was superseded concurrently")
     source = _add_source(session=session, received=received, status="stored", reason=None,
                          fmt=document.source.format, final_path=final_path, now=now)
     report = Report.model_validate({
@@ -55,9 +82,13 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         "status": "findings" if document.findings else "ok",
         "finding_count": len(document.findings),
         "stored_at": now,
+        "content_sha256": content,
+        "is_current": True,
     })
     session.add(report)
     session.flush()
+    if current is not None:
+        session.exec(update(Report).where(col(Report.id) == current.id).values(superseded_by_id=report.id))
     # Core inserts: several times cheaper than ORM objects for the many small rows.
     session.exec(insert(ReportRow), params=[
         {"report_id": report.id, "position": position, **row.model_dump()}
@@ -67,7 +98,7 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         session.exec(insert(Finding), params=[
             {"report_id": report.id, **finding.model_dump()} for finding in document.findings
         ])
-    return report
+    return StoreResult(report=report, superseded=current)
 
 
 def add_quarantined_file(*, session: Session, received: ReceivedFile, reason: str, fmt: str | None,
@@ -87,50 +118,3 @@ def _add_source(*, session: Session, received: ReceivedFile, status: str, reason
     session.add(source)
     session.flush()
     return source
-
-
-def list_documents(*, session: Session) -> list[ReportDocument]:
-    """Every stored report as a contract document, findings included, oldest first."""
-    pairs = session.exec(
-        select(Report, SourceFile).join(SourceFile, col(Report.source_file_id) == col(SourceFile.id))
-        .order_by(col(Report.id))
-    ).all()
-    report_ids = [report.id for report, _ in pairs]
-    rows_by_report: dict[int, list[Row]] = {rid: [] for rid in report_ids}
-    findings_by_report: dict[int, list[FindingModel]] = {rid: [] for rid in report_ids}
-    if report_ids:
-        for row in session.exec(select(ReportRow).where(col(ReportRow.report_id).in_(report_ids))
-                                .order_by(col(ReportRow.report_id), col(ReportRow.position))):
-            rows_by_report[row.report_id].append(Row.model_validate(row.model_dump(
-                exclude={"id", "report_id", "position"})))
-        for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(report_ids))
-                                    .order_by(col(Finding.id))):
-            findings_by_report[finding.report_id].append(_finding_model(finding))
-    return [_document(report, source, rows_by_report[report.id], findings_by_report[report.id])  # type: ignore[index]
-            for report, source in pairs]
-
-
-def _finding_model(finding: Finding) -> FindingModel:
-    return FindingModel.model_validate({
-        "check": finding.check, "severity": finding.severity, "municipality": finding.municipality,
-        "field": finding.field, "expected": _number(finding.expected), "actual": _number(finding.actual),
-    })
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
-def _document(report: Report, source: SourceFile, rows: list[Row],
-              findings: list[FindingModel]) -> ReportDocument:
-    register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
-                if report.register_size is not None and report.percent_in_sonar is not None else None)
-    return ReportDocument(
-        source=Source(path=source.received_path, sha256=source.sha256, format=source.format),  # type: ignore[arg-type]
-        region=Region(code=report.region_code, name=report.region_name),
-        period=Period(year=report.year, quarter=report.quarter),
-        rows=tuple(rows),
-        totals=Counts(**{name: getattr(report, name) for name in TOTAL_FIELDS}),
-        register=register,
-        findings=tuple(findings),
-    )

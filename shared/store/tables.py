@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -36,12 +36,16 @@ class SourceFile(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
-    """One region in one quarter, as read from one source file."""
+    """One region in one quarter, as read from one source file. Of the reports for one region and
+    quarter exactly one is current; a corrected re-issue supersedes the one before it."""
 
     __tablename__ = "report"
     __table_args__ = (
         UniqueConstraint("source_file_id", name="uq_report_source_file"),
         Index("ix_report_region_period", "region_name", "year", "quarter"),
+        # The database, not Python, guarantees one current report per region and quarter.
+        Index("uq_report_current", "region_name", "year", "quarter", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,6 +64,10 @@ class Report(SQLModel, table=True):
     status: str = Field(max_length=16)  # ok | findings
     finding_count: int = 0
     stored_at: datetime = Field(sa_column=_timestamp())
+    content_sha256: str = Field(max_length=64)  # of the figures, whatever the file format
+    is_current: bool = True
+    superseded_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    superseded_by_id: int | None = Field(default=None, foreign_key="report.id")
 
 
 class ReportRow(SQLModel, table=True):

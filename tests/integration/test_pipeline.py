@@ -14,7 +14,7 @@ from services.worker import pipeline
 from services.worker.pipeline import ingest_file
 from shared.config import Settings
 from shared.store.db import session_for
-from shared.store.service import list_documents
+from shared.store.queries import list_documents
 from shared.store.tables import Finding, Report, ReportRow, SourceFile
 from tests import seed_variants
 

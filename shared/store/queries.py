@@ -1,0 +1,118 @@
+"""Reading what is stored: contract documents, the consumer views, findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from shared.models import TOTAL_FIELDS, Counts, Period, Region, Register, ReportDocument, Row, Source
+from shared.models import Finding as FindingModel
+from shared.store.tables import Finding, Report, ReportRow, SourceFile
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which reports: by region (name, case-insensitive, or code), year and quarter."""
+
+    region: str | None = None
+    year: int | None = None
+    quarter: int | None = None
+    include_superseded: bool = False
+
+    def sql(self, alias: str = "") -> tuple[str, dict[str, Any]]:
+        """A WHERE clause (or '') with its parameters, for the views and the report table."""
+        prefix = f"{alias}." if alias else ""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        if self.region is not None:
+            if self.region.isdigit():
+                clauses.append(f"{prefix}region_code = :region_code")
+                params["region_code"] = int(self.region)
+            else:
+                clauses.append(f"lower({prefix}region_name) = lower(:region_name)")
+                params["region_name"] = self.region
+        if self.year is not None:
+            clauses.append(f"{prefix}year = :year")
+            params["year"] = self.year
+        if self.quarter is not None:
+            clauses.append(f"{prefix}quarter = :quarter")
+            params["quarter"] = self.quarter
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_documents(*, session: Session, where: ReportFilter | None = None) -> list[ReportDocument]:
+    """Stored reports as contract documents, findings included, oldest first (current ones only
+    unless the filter includes superseded reports)."""
+    where = where or ReportFilter()
+    clause, params = where.sql("r")
+    if not where.include_superseded:
+        clause = (clause + " AND " if clause else " WHERE ") + "r.is_current"
+    ids = [row[0] for row in session.exec(text(f"SELECT r.id FROM report r{clause} ORDER BY r.id"),  # type: ignore[call-overload]
+                                          params=params)]
+    if not ids:
+        return []
+    pairs = session.exec(
+        select(Report, SourceFile).join(SourceFile, col(Report.source_file_id) == col(SourceFile.id))
+        .where(col(Report.id).in_(ids)).order_by(col(Report.id))
+    ).all()
+    rows: dict[int, list[Row]] = {rid: [] for rid in ids}
+    findings: dict[int, list[FindingModel]] = {rid: [] for rid in ids}
+    for row in session.exec(select(ReportRow).where(col(ReportRow.report_id).in_(ids))
+                            .order_by(col(ReportRow.report_id), col(ReportRow.position))):
+        rows[row.report_id].append(Row.model_validate(row.model_dump(exclude={"id", "report_id", "position"})))
+    for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
+        findings[finding.report_id].append(finding_model(finding))
+    return [_document(report, source, rows[report.id], findings[report.id])  # type: ignore[index]
+            for report, source in pairs]
+
+
+def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:
+    """Rows of a consumer view (`municipality_figures` or `region_figures`), in a stable order."""
+    if view not in ("municipality_figures", "region_figures"):
+        raise ValueError(f"unknown view {view!r}")
+    clause, params = (where or ReportFilter()).sql()
+    order = "region_name, year, quarter" + (", position" if view == "municipality_figures" else "")
+    result = session.exec(text(f"SELECT * FROM {view}{clause} ORDER BY {order}"), params=params)  # type: ignore[call-overload]
+    return [dict(row._mapping) for row in result]
+
+
+def list_findings(*, session: Session, where: ReportFilter | None = None) -> list[dict[str, Any]]:
+    """Stored findings with their report and file, newest first."""
+    clause, params = (where or ReportFilter(include_superseded=True)).sql("r")
+    result = session.exec(text(  # type: ignore[call-overload]
+        "SELECT f.id, f.\"check\", f.severity, f.municipality, f.field, f.expected, f.actual, "
+        "r.id AS report_id, r.region_code, r.region_name, r.year, r.quarter, r.is_current, r.stored_at, "
+        "s.name AS file, s.sha256, s.final_path AS archived_path "
+        f"FROM finding f JOIN report r ON r.id = f.report_id JOIN source_file s ON s.id = r.source_file_id"
+        f"{clause} ORDER BY r.stored_at DESC, f.id"), params=params)
+    return [{**row._mapping, "expected": _number(row.expected), "actual": _number(row.actual)}
+            for row in result]
+
+
+def finding_model(finding: Finding) -> FindingModel:
+    return FindingModel.model_validate({
+        "check": finding.check, "severity": finding.severity, "municipality": finding.municipality,
+        "field": finding.field, "expected": _number(finding.expected), "actual": _number(finding.actual),
+    })
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _document(report: Report, source: SourceFile, rows: list[Row],
+              findings: list[FindingModel]) -> ReportDocument:
+    register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
+                if report.register_size is not None and report.percent_in_sonar is not None else None)
+    return ReportDocument(
+        source=Source(path=source.received_path, sha256=source.sha256, format=source.format),  # type: ignore[arg-type]
+        region=Region(code=report.region_code, name=report.region_name),
+        period=Period(year=report.year, quarter=report.quarter),
+        rows=tuple(rows),
+        totals=Counts(**{name: getattr(report, name) for name in TOTAL_FIELDS}),
+        register=register,
+        findings=tuple(findings),
+    )
