@@ -35,7 +35,19 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (head by default)."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
-        command.upgrade(alembic_config(connection), revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying and dropping it, which foreign keys would forbid; the
+            # pragma only takes effect outside a transaction, so set it on the raw connection.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+                command.upgrade(alembic_config(connection), revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("migration left rows that break a foreign key")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

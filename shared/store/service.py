@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, select
 
 from shared.models import ReportDocument
@@ -59,6 +59,7 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     nothing is added. Raises StoreConflict, or IntegrityError, when a concurrent store won."""
     now = utcnow()
     content = content_sha256(document)
+    _lock_region_period(session, document)
     current = find_current_report(session=session, region_name=document.region.name,
                                   year=document.period.year, quarter=document.period.quarter)
     if current is not None and current.content_sha256 == content:
@@ -99,6 +100,15 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
             {"report_id": report.id, **finding.model_dump()} for finding in document.findings
         ])
     return StoreResult(report=report, superseded=current)
+
+
+def _lock_region_period(session: Session, document: ReportDocument) -> None:
+    """Queue writers of one region and quarter behind each other (PostgreSQL; SQLite's BEGIN
+    IMMEDIATE already serialises all writers). The unique index stays the guarantee."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = f"{document.region.name}|{document.period.year}|{document.period.quarter}"
+    session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})  # type: ignore[call-overload]
 
 
 def add_quarantined_file(*, session: Session, received: ReceivedFile, reason: str, fmt: str | None,

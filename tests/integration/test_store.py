@@ -1,0 +1,203 @@
+"""Migrations, corrected re-issues, the one-current-report rule, views and export, on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, select
+
+from services.worker.pipeline import ingest_file
+from shared.config import Settings
+from shared.parsing import parse_report
+from shared.store import db
+from shared.store.migrate import current_revision, head_revision, upgrade_database
+from shared.store.queries import ReportFilter, consumer_rows
+from shared.store.tables import Report, utcnow
+from tests import seed_variants
+from tests.cli_helpers import klantprofielen
+
+
+def drop_and_ingest(settings: Settings, name: str, data: bytes) -> str:
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    (settings.inbox / name).write_bytes(data)
+    return ingest_file(settings.inbox / name, settings=settings)
+
+
+def reports(settings: Settings) -> list[Report]:
+    with db.session_for(settings.effective_database_url) as session:
+        return list(session.exec(select(Report).order_by(Report.id)).all())
+
+
+def test_upgrade_from_empty_reaches_head_with_views(database_url: str) -> None:
+    engine = db.get_engine(database_url)
+    assert current_revision(engine) == head_revision() == "0002"
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM municipality_figures")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM region_figures")).scalar() == 0
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    engine = db.get_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+
+
+def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(database_url: str) -> None:
+    engine = db._create_engine(database_url)
+    upgrade_database(engine, "0001")
+    now = utcnow()
+    with engine.begin() as connection:
+        for number in (1, 2, 3):
+            connection.execute(text(
+                "INSERT INTO source_file (sha256, name, received_path, size, format, status, received_at, "
+                "stored_at, final_path) VALUES (:sha, :name, :name, 1, 'text', 'stored', :now, :now, :name)"),
+                {"sha": f"{number:064d}", "name": f"f{number}.txt", "now": now})
+            region = "West-Brabant" if number < 3 else "Midden-Limburg"
+            connection.execute(text(
+                "INSERT INTO report (source_file_id, region_name, year, quarter, municipal_with_profile, "
+                "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, status, "
+                "finding_count, stored_at) VALUES (:id, :region, 2020, 4, 1, 1, 1, 1, :total, 'ok', 0, :now)"),
+                {"id": number, "region": region, "total": number, "now": now})
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT id, is_current, superseded_by_id FROM report ORDER BY id")).all()
+        regions = connection.execute(text("SELECT region_name, total FROM region_figures ORDER BY region_name")).all()
+    assert [(r.id, bool(r.is_current), r.superseded_by_id) for r in rows] == [(1, False, 2), (2, True, None),
+                                                                              (3, True, None)]
+    assert [tuple(r) for r in regions] == [("Midden-Limburg", 3), ("West-Brabant", 2)]
+    engine.dispose()
+
+
+def test_corrected_reissue_supersedes_the_report_before(settings: Settings) -> None:
+    assert drop_and_ingest(settings, "ml.txt", seed_variants.midden_limburg()) == "stored"
+    assert drop_and_ingest(settings, "ml-corrected.txt", seed_variants.broken_percent()) == "stored"
+    old, new = reports(settings)
+    assert (old.is_current, old.superseded_by_id, new.is_current) == (False, new.id, True)
+    assert old.superseded_at is not None
+    with db.session_for(settings.effective_database_url) as session:
+        regions = consumer_rows(session=session, view="region_figures")
+    assert [(r["region_name"], r["percent_in_sonar"], r["report_id"]) for r in regions] == [
+        ("Midden-Limburg", 75, new.id)]
+
+
+def test_same_bytes_or_same_figures_change_nothing(settings: Settings) -> None:
+    assert drop_and_ingest(settings, "ml.txt", seed_variants.midden_limburg()) == "stored"
+    assert drop_and_ingest(settings, "ml again.txt", seed_variants.midden_limburg()) == "duplicate"
+    crlf = seed_variants.midden_limburg().replace(b"\n", b"\r\n")
+    assert drop_and_ingest(settings, "ml-crlf.txt", crlf) == "duplicate"
+    [only] = reports(settings)
+    assert only.is_current and only.superseded_at is None
+
+
+def test_the_database_refuses_a_second_current_report(settings: Settings) -> None:
+    drop_and_ingest(settings, "ml.txt", seed_variants.midden_limburg())
+    [stored] = reports(settings)
+    with db.session_for(settings.effective_database_url) as session, pytest.raises(IntegrityError):
+        session.exec(text(  # type: ignore[call-overload]
+            "INSERT INTO report (source_file_id, region_name, year, quarter, municipal_with_profile, "
+            "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, status, finding_count, "
+            "stored_at, content_sha256, is_current) SELECT source_file_id + 0, region_name, year, quarter, 0, 0, "
+            "0, 0, 0, 'ok', 0, stored_at, 'x', is_current FROM report WHERE id = :id"), params={"id": stored.id})
+        session.commit()
+
+
+def test_concurrent_stores_for_one_region_and_quarter_leave_one_current(settings: Settings) -> None:
+    variants = [seed_variants.replace_once(seed_variants.west_brabant(), b"Zundert 4 22 46 27 99",
+                                           f"Zundert 4 22 46 27 {100 + i}".encode()) for i in range(6)]
+    drop_and_ingest(settings, "warm-up.txt", seed_variants.midden_limburg())
+    for i, data in enumerate(variants):
+        (settings.inbox / f"wb-{i}.txt").write_bytes(data)
+    barrier = threading.Barrier(len(variants))
+    outcomes: list[str] = []
+
+    def store(i: int) -> None:
+        barrier.wait()
+        outcomes.append(ingest_file(settings.inbox / f"wb-{i}.txt", settings=settings))
+
+    threads = [threading.Thread(target=store, args=(i,)) for i in range(len(variants))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["stored"] * len(variants)
+    west = [r for r in reports(settings) if r.region_name == "West-Brabant"]
+    assert len(west) == len(variants)
+    current = [r for r in west if r.is_current]
+    assert len(current) == 1
+    # Every superseded report points at its successor, and following them always ends at the current one.
+    successor = {r.id: r.superseded_by_id for r in west if not r.is_current}
+    for start in successor:
+        seen, at = set(), start
+        while at in successor:
+            assert at not in seen, "superseded_by forms a cycle"
+            seen.add(at)
+            at = successor[at]
+        assert at == current[0].id
+
+
+def test_views_and_export_return_exactly_the_stored_figures(settings: Settings, tmp_path: Path) -> None:
+    for name, data in (("ml.txt", seed_variants.midden_limburg()), ("wb.txt", seed_variants.west_brabant())):
+        assert drop_and_ingest(settings, name, data) == "stored"
+    expected = [(p.region.name, p.period.year, p.period.quarter, row.municipality, row.municipal_with_profile,
+                 row.municipal_without_profile, row.uwv_with_profile, row.uwv_without_profile, row.total)
+                for p in (parse_report(seed_variants.midden_limburg()), parse_report(seed_variants.west_brabant()))
+                for row in p.rows]
+    fields = ("region_name", "year", "quarter", "municipality", "municipal_with_profile",
+              "municipal_without_profile", "uwv_with_profile", "uwv_without_profile", "total")
+    with db.session_for(settings.effective_database_url) as session:
+        view = consumer_rows(session=session, view="municipality_figures")
+        wb_only = consumer_rows(session=session, view="municipality_figures", where=ReportFilter(year=2020))
+    assert [tuple(row[f] for f in fields) for row in view] == expected
+    assert {row["region_name"] for row in wb_only} == {"West-Brabant"}
+    assert all(Path(row["source_archive_path"]).exists() and len(row["source_sha256"]) == 64 for row in view)
+
+    env = {"KLANTPROFIELEN_DATABASE_URL": settings.effective_database_url}
+    as_csv = klantprofielen("export", "--format", "csv", env=env)
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [tuple(str(row[f]) for f in fields) for row in rows] == [tuple(map(str, e)) for e in expected]
+
+    out = tmp_path / "ml.json"
+    as_json = klantprofielen("export", "--format", "json", "--region", "34", "--output", str(out), env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    exported = json.loads(out.read_text())
+    assert [tuple(row[f] for f in fields) for row in exported] == [e for e in expected if e[0] == "Midden-Limburg"]
+
+    parquet = tmp_path / "all.parquet"
+    as_parquet = klantprofielen("export", "--format", "parquet", "--output", str(parquet), env=env)
+    assert as_parquet.returncode == 0, as_parquet.stderr
+    table = pq.read_table(parquet).to_pylist()
+    assert [tuple(row[f] for f in fields) for row in table] == expected
+
+    regions = klantprofielen("export", "--regions", "--format", "json", "--quarter", "4", env=env)
+    assert [(r["region_name"], r["total"], r["register_size"]) for r in json.loads(regions.stdout)] == [
+        ("Midden-Limburg", 2537, 3627), ("West-Brabant", 5026, 7124)]
+
+
+def test_reports_and_alerts_commands_filter(settings: Settings) -> None:
+    drop_and_ingest(settings, "ml.txt", seed_variants.midden_limburg())
+    drop_and_ingest(settings, "ml-corrected.txt", seed_variants.broken_column_total())
+    drop_and_ingest(settings, "wb.txt", seed_variants.west_brabant())
+    env = {"KLANTPROFIELEN_DATABASE_URL": settings.effective_database_url}
+    current = json.loads(klantprofielen("reports", "--json", "--region", "midden-limburg", env=env).stdout)
+    assert [(d["source"]["path"].endswith("ml-corrected.txt"), len(d["findings"])) for d in current] == [(True, 1)]
+    everything = json.loads(klantprofielen("reports", "--json", "--include-superseded", env=env).stdout)
+    assert len(everything) == 3
+    alerts = json.loads(klantprofielen("alerts", "--json", "--year", "2021", env=env).stdout)
+    assert [(a["check"], a["field"], a["expected"], a["actual"], a["file"]) for a in alerts] == [
+        ("column_total", "uwv_with_profile", 1519, 1520, "ml-corrected.txt")]
+    assert json.loads(klantprofielen("alerts", "--json", "--year", "2020", env=env).stdout) == []
+    upgraded = klantprofielen("db", "upgrade", env=env)
+    assert upgraded.returncode == 0 and upgraded.stdout.strip() == "database at revision 0002 (head 0002)"
