@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
 import stat
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +60,36 @@ def read_regular_file(path: Path, *, max_bytes: int) -> ReadFile:
         raise FileChanged(f"{path.name} changed while it was being read")
     data = b"".join(kept) if total <= max_bytes else None
     return ReadFile(data=data, sha256=digest.hexdigest(), size=total, mtime=after.st_mtime)
+
+
+def open_for_writing(path: Path) -> bool | None:
+    """True when a process has the file open for writing, False when none has, None when this
+    cannot be told (not Linux, a network filesystem, a file owned by another user).
+
+    Uses a Linux read lease, which the kernel grants only while nobody holds the file open for
+    writing; it is released at once. Call ignore_lease_break_signal() first in the main thread."""
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        return True if exc.errno in (errno.EAGAIN, errno.EBUSY) else None
+    else:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
+
+
+def ignore_lease_break_signal() -> None:
+    """A writer opening a file during our brief lease makes the kernel send SIGIO, whose default
+    action would end the process."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
 
 
 def destination_name(original: str, sha256: str, when: datetime) -> str:

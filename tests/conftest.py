@@ -13,7 +13,10 @@ import pytest
 import redis
 
 from shared.config import Settings
+from shared.files import ignore_lease_break_signal
 from shared.store.db import close_engine
+
+ignore_lease_break_signal()
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"

@@ -4,10 +4,10 @@ results and a clock, so it is testable without an observer.
 A file is due when:
 - it was renamed into the inbox (a rename is atomic), or its writer closed it, and it has not
   changed since; or
-- it is being written (we saw it created or modified) and has been unchanged for `stall_seconds`
-  without a close event (a writer that never closes, or events that never came); or
-- we only found it by scanning (at start, on a rescan, or with polling) and it has been unchanged
-  for `settle_seconds`."""
+- it is being written (we saw it created or modified), and now no process holds it open for writing
+  (a Linux lease tells), or, where that cannot be told, it has been unchanged for `stall_seconds`; or
+- we only found it by scanning (at start, on a rescan, or with polling), nobody holds it open for
+  writing, and it has been unchanged for `settle_seconds`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from shared.files import is_temporary_name
+from shared.files import is_temporary_name, open_for_writing
 
 Signature = tuple[int, int, int]  # size, mtime in ns, inode
 
@@ -52,7 +52,9 @@ class ReadinessTracker:
     """Pending and enqueued files of one inbox."""
 
     def __init__(self, *, settle_seconds: float, stall_seconds: float, requeue_after_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 being_written: Callable[[Path], bool | None] = open_for_writing) -> None:
+        self._being_written = being_written
         self.settle_seconds = settle_seconds
         self.stall_seconds = stall_seconds
         self.requeue_after_seconds = requeue_after_seconds
@@ -97,12 +99,21 @@ class ReadinessTracker:
             if self._recently_enqueued(path, signature, now):
                 del self._pending[path]
                 continue
-            waited = now - pending.stable_since
-            if (pending.hint is Hint.COMPLETE or
-                    (pending.hint is Hint.SCANNED and waited >= self.settle_seconds) or
-                    (pending.hint is Hint.WRITING and waited >= self.stall_seconds)):
+            if pending.hint is Hint.COMPLETE or self._settled(path, pending, now):
                 ready.append(path)
         return ready
+
+    def _settled(self, path: Path, pending: _Pending, now: float) -> bool:
+        waited = now - pending.stable_since
+        if pending.hint is Hint.SCANNED and waited < self.settle_seconds:
+            return False
+        writing = self._being_written(path)
+        if writing:
+            pending.stable_since = now
+            return False
+        if pending.hint is Hint.WRITING:
+            return writing is False or waited >= self.stall_seconds
+        return True
 
     def mark_enqueued(self, path: Path) -> None:
         signature = file_signature(path)

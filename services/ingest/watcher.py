@@ -26,7 +26,7 @@ from watchdog.observers.polling import PollingObserver
 from services.ingest.readiness import Hint, ReadinessTracker
 from shared import events
 from shared.config import Settings
-from shared.files import write_json_atomically
+from shared.files import ignore_lease_break_signal, write_json_atomically
 from shared.logging import get_logger
 
 log = get_logger("klantprofielen.ingest")
@@ -99,6 +99,7 @@ class InboxWatcher:
     def start(self) -> None:
         """Start observing, scan what is already there, start the enqueue thread."""
         self.inbox.mkdir(parents=True, exist_ok=True)
+        ignore_lease_break_signal()
         handler = _InboxEventHandler(self.inbox, self._notes, polling=self._settings.polling)
         try:
             self._observer.schedule(handler, str(self.inbox), recursive=False)

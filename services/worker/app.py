@@ -8,6 +8,7 @@ import structlog
 from celery import Celery, signals
 
 from shared.config import Settings
+from shared.files import ignore_lease_break_signal
 from shared.jobs import celery_config
 from shared.logging import configure_logging
 from shared.store.db import dispose_engines, get_engine
@@ -19,6 +20,7 @@ _state: dict[str, Any] = {}
 def configure_worker_app(settings: Settings) -> Celery:
     """Apply the settings; called by `klantprofielen worker` before the worker starts."""
     _state["settings"] = settings
+    ignore_lease_break_signal()
     app.conf.update(celery_config(settings, settings.effective_broker_url))
     if settings.worker_concurrency:
         app.conf.worker_concurrency = settings.worker_concurrency
@@ -43,6 +45,7 @@ def _keep_our_logging(**_: Any) -> None:
 
 @signals.worker_process_init.connect
 def _after_fork(**_: Any) -> None:
+    ignore_lease_break_signal()
     dispose_engines()
     configure_logging("worker", worker_settings().log_format)
 

@@ -21,6 +21,7 @@ from shared.files import (
     ReadFile,
     destination_name,
     move_file,
+    open_for_writing,
     read_regular_file,
     sidecar_path,
     write_json_atomically,
@@ -48,6 +49,8 @@ __all__ = ["FileChanged", "Outcome", "ingest_file"]
 
 def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None = None) -> Outcome:
     """Handle one inbox file. Database errors propagate (the task retries them)."""
+    if open_for_writing(path):
+        raise FileChanged(f"{path.name} is still open for writing")
     try:
         read = read_regular_file(path, max_bytes=settings.max_file_bytes)
     except FileNotFoundError:

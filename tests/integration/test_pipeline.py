@@ -187,3 +187,17 @@ def test_symlink_is_not_followed(settings: Settings, tmp_path: Path) -> None:
     assert ingest_file(link, settings=settings) == "quarantined"
     assert secret.exists() and not link.is_symlink()
     assert count(settings, Report) == 0
+
+
+def test_a_file_still_open_for_writing_is_left_for_later(settings: Settings) -> None:
+    settings.inbox.mkdir(parents=True)
+    path = settings.inbox / "half.txt"
+    data = seed_variants.west_brabant()
+    with path.open("wb") as writer:
+        writer.write(data[:500])
+        writer.flush()
+        with pytest.raises(pipeline.FileChanged):
+            ingest_file(path, settings=settings)
+        assert path.exists() and count(settings, SourceFile) == 0
+        writer.write(data[500:])
+    assert ingest_file(path, settings=settings) == "stored"

@@ -14,8 +14,9 @@ class FakeClock:
         return self.now
 
 
-def tracker(clock: FakeClock) -> ReadinessTracker:
-    return ReadinessTracker(settle_seconds=1.0, stall_seconds=30.0, requeue_after_seconds=600.0, clock=clock)
+def tracker(clock: FakeClock, **options: object) -> ReadinessTracker:
+    return ReadinessTracker(settle_seconds=1.0, stall_seconds=30.0, requeue_after_seconds=600.0, clock=clock,
+                            **options)  # type: ignore[arg-type]
 
 
 def test_closed_file_is_due_at_once(tmp_path: Path) -> None:
@@ -26,22 +27,37 @@ def test_closed_file_is_due_at_once(tmp_path: Path) -> None:
     assert t.due() == [path]
 
 
-def test_file_being_written_waits_for_close(tmp_path: Path) -> None:
+def test_file_being_written_waits_for_its_writer_to_close(tmp_path: Path) -> None:
     clock, path = FakeClock(), tmp_path / "a.txt"
-    path.write_text("part")
-    t = tracker(clock)
-    t.note(path, Hint.WRITING)
-    assert t.due() == []
-    clock.now += 5  # stable for 5 s, but a writer may still hold it open
-    assert t.due() == []
-    t.note(path, Hint.COMPLETE)
+    with path.open("w") as writer:
+        writer.write("part")
+        writer.flush()
+        t = tracker(clock)
+        t.note(path, Hint.WRITING)
+        assert t.due() == []
+        clock.now += 60  # unchanged for a minute, but the writer still holds it open
+        assert t.due() == []
+    assert t.due() == [path]  # closed: no close event needed, the lease tells
+
+
+def test_scanned_file_held_open_by_a_writer_is_not_due(tmp_path: Path) -> None:
+    clock, path = FakeClock(), tmp_path / "a.txt"
+    with path.open("w") as writer:
+        writer.write("half")
+        writer.flush()
+        t = tracker(clock)
+        t.note(path, Hint.SCANNED)
+        t.due()
+        clock.now += 5
+        assert t.due() == []
+    clock.now += 1.1
     assert t.due() == [path]
 
 
-def test_writer_that_never_closes_is_taken_after_the_stall_time(tmp_path: Path) -> None:
+def test_where_leases_are_unknown_a_writer_is_waited_for_the_stall_time(tmp_path: Path) -> None:
     clock, path = FakeClock(), tmp_path / "a.txt"
     path.write_text("x")
-    t = tracker(clock)
+    t = tracker(clock, being_written=lambda _: None)  # e.g. an NFS mount: no leases
     t.note(path, Hint.WRITING)
     t.due()
     clock.now += 29
