@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
@@ -29,11 +29,20 @@ class Settings(BaseSettings):
     enqueue_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
     worker_concurrency: int | None = Field(default=None, ge=1)
-    task_time_limit_seconds: int = Field(default=300, ge=5)
+    task_time_limit_seconds: int = Field(default=300, ge=2)
+    # Redis hands an unacknowledged job to another worker after this; keep it well above the time limit.
+    visibility_timeout_seconds: int = Field(default=3600, ge=5)
     task_max_retries: int = Field(default=5, ge=0)
     worker_max_tasks_per_child: int = Field(default=2000, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
+
+    @model_validator(mode="after")
+    def _time_limit_under_visibility(self) -> Settings:
+        if self.task_time_limit_seconds * 2 > self.visibility_timeout_seconds:
+            raise ValueError("task_time_limit_seconds must be at most half of visibility_timeout_seconds, "
+                             "or a slow job would be delivered twice")
+        return self
 
     @field_validator("inbox", "data_dir")
     @classmethod

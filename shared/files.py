@@ -34,7 +34,9 @@ class ReadFile:
     data: bytes | None  # None when the file is larger than the cap
     sha256: str
     size: int
-    mtime: float
+    mtime_ns: int
+    inode: int
+    device: int
 
 
 def read_regular_file(path: Path, *, max_bytes: int) -> ReadFile:
@@ -59,7 +61,8 @@ def read_regular_file(path: Path, *, max_bytes: int) -> ReadFile:
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or total != after.st_size:
         raise FileChanged(f"{path.name} changed while it was being read")
     data = b"".join(kept) if total <= max_bytes else None
-    return ReadFile(data=data, sha256=digest.hexdigest(), size=total, mtime=after.st_mtime)
+    return ReadFile(data=data, sha256=digest.hexdigest(), size=total, mtime_ns=after.st_mtime_ns,
+                    inode=after.st_ino, device=after.st_dev)
 
 
 def open_for_writing(path: Path) -> bool | None:
@@ -98,22 +101,60 @@ def destination_name(original: str, sha256: str, when: datetime) -> str:
     return f"{when.strftime('%Y%m%dT%H%M%SZ')}_{sha256[:12]}_{safe}"
 
 
-def move_file(source: Path, destination: Path) -> None:
-    """Move atomically; across filesystems copy to a temporary name, fsync, rename, then unlink."""
+def staged_path(destination: Path) -> Path:
+    return destination.with_name(f".{destination.name}.staged")
+
+
+def stage_file(source: Path, destination: Path) -> Path:
+    """Put the file's bytes beside `destination` under a hidden name, leaving the source in place:
+    a hard link on the same filesystem, else a copy that is fsynced. Fails before anything is
+    committed when the target is full or read-only."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    staged = staged_path(destination)
+    staged.unlink(missing_ok=True)
     try:
-        os.rename(source, destination)
-        return
+        os.link(source, staged, follow_symlinks=False)
+        return staged
     except OSError as exc:
-        if exc.errno != errno.EXDEV:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
-    partial = destination.with_name(f".{destination.name}.moving")
-    with open(source, "rb") as src, open(partial, "wb") as dst:
-        shutil.copyfileobj(src, dst, _CHUNK)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(partial, destination)
-    source.unlink()
+    try:
+        with open(source, "rb") as src, open(staged, "wb") as dst:
+            shutil.copyfileobj(src, dst, _CHUNK)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def finish_move(source: Path, destination: Path, *, read: ReadFile | None = None) -> None:
+    """Give the staged copy its final name, then remove the source, unless the source was replaced
+    by other content meanwhile (then it is left for its own job)."""
+    staged = staged_path(destination)
+    if staged.exists():
+        os.replace(staged, destination)
+    elif not destination.exists():
+        stage_file(source, destination)
+        os.replace(staged, destination)
+    try:
+        info = os.lstat(source)
+    except FileNotFoundError:
+        return
+    if read is None or _same_file(info, read):
+        source.unlink(missing_ok=True)
+
+
+def _same_file(info: os.stat_result, read: ReadFile) -> bool:
+    return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns) == (read.inode, read.device, read.size,
+                                                                          read.mtime_ns)
+
+
+def move_file(source: Path, destination: Path) -> None:
+    """Move atomically (stage, then rename into place, then remove the source)."""
+    stage_file(source, destination)
+    finish_move(source, destination)
 
 
 def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:

@@ -9,8 +9,6 @@ from shared.config import Settings
 
 INGEST_TASK = "klantprofielen.ingest_file"
 INGEST_QUEUE = "klantprofielen"
-# Unacknowledged jobs come back after this; every time limit stays well under it.
-VISIBILITY_TIMEOUT_SECONDS = 3600
 
 
 def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
@@ -18,7 +16,7 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
     hard_limit = settings.task_time_limit_seconds
     return {
         "broker_url": broker_url,
-        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_seconds},
         "broker_connection_retry_on_startup": True,
         "task_default_queue": INGEST_QUEUE,
         "task_serializer": "json",

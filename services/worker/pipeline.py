@@ -1,7 +1,9 @@
 """One file, from the inbox to the database and the archive (or to quarantine), safe to repeat.
 
-Order of steps: read and hash, look the hash up, parse, commit, then move. A crash between
-commit and move leaves a row whose file is still in the inbox; the next delivery finishes the move."""
+Order of steps: read and hash; look the hash up; parse; stage a copy in archive/ (or quarantine/)
+under a hidden name; commit; give the copy its name and remove the file from the inbox. A full or
+read-only archive fails before the commit, with the file still in the inbox. A crash after the
+commit leaves a row whose file is still in the inbox: the next delivery finishes the move."""
 
 from __future__ import annotations
 
@@ -20,10 +22,13 @@ from shared.files import (
     FileChanged,
     ReadFile,
     destination_name,
+    finish_move,
     move_file,
     open_for_writing,
     read_regular_file,
     sidecar_path,
+    stage_file,
+    staged_path,
     write_json_atomically,
 )
 from shared.logging import get_logger
@@ -47,69 +52,76 @@ log = get_logger("klantprofielen.worker")
 __all__ = ["FileChanged", "Outcome", "ingest_file"]
 
 
+def printable_name(name: str) -> str:
+    """File names may hold bytes that are not UTF-8; keep them visible (as \\xNN) but storable."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None = None) -> Outcome:
-    """Handle one inbox file. Database errors propagate (the task retries them)."""
+    """Handle one inbox file. Database and filesystem errors propagate (the task retries them)."""
     if open_for_writing(path):
-        raise FileChanged(f"{path.name} is still open for writing")
+        raise FileChanged(f"{printable_name(path.name)} is still open for writing")
     try:
         read = read_regular_file(path, max_bytes=settings.max_file_bytes)
     except FileNotFoundError:
-        log.info(events.FILE_MISSING, file=str(path), detail="already handled or removed")
+        log.info(events.FILE_MISSING, file=printable_name(str(path)), detail="already handled or removed")
         return "missing"
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             return _quarantine_unreadable(path, settings, "not a regular file (symlinks are not followed)")
         raise
-    structlog.contextvars.bind_contextvars(file=str(path), sha256=read.sha256)
-    received = ReceivedFile(sha256=read.sha256, name=path.name, received_path=str(path), size=read.size,
+    structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
+    received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
+                            received_path=printable_name(str(path)), size=read.size,
                             received_at=received_at or utcnow())
     with session_for(settings.effective_database_url) as session:
         existing = find_source(session=session, sha256=read.sha256)
     if existing is not None:
-        return _finish_or_skip_duplicate(path, existing, settings)
+        return _finish_or_skip_duplicate(path, read, existing, settings)
 
     document, reason = _read_document(read, path, settings)
     if document is None:
-        return _quarantine(path, received, reason, settings)
+        return _quarantine(path, read, received, reason, settings)
     final = settings.archive_dir / destination_name(path.name, read.sha256, utcnow())
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            with session_for(settings.effective_database_url) as session:
-                result = add_stored_report(session=session, received=received, document=document,
-                                           final_path=str(final))
-                session.commit()
-            break
-        except (IntegrityError, StoreConflict):
-            with session_for(settings.effective_database_url) as session:
-                if find_source(session=session, sha256=read.sha256) is not None or attempt == STORE_ATTEMPTS:
-                    return _skip_concurrent_duplicate(path, read.sha256, settings)
-            # A concurrent worker changed the current report of this region and quarter: go again.
+    stage_file(path, final)
+    try:
+        result = _store(received, document, final, settings)
+    except BaseException:
+        staged_path(final).unlink(missing_ok=True)
+        raise
+    if result is None:
+        staged_path(final).unlink(missing_ok=True)
+        return _skip_concurrent_duplicate(path, read, settings)
     if result.report is None:
-        return _skip_same_figures(path, read.sha256, result, settings)
+        staged_path(final).unlink(missing_ok=True)
+        return _skip_same_figures(path, read, result, settings)
     _log_findings(document, settings)
-    _move_out(path, final)
+    finish_move(path, final, read=read)
     superseded = result.superseded
     log.info(events.REPORT_STORED, report_id=result.report.id, region=document.region.name,
              region_code=document.region.code, year=document.period.year,
              quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
-             findings=len(document.findings), archived_to=str(final),
+             findings=len(document.findings), archived_to=printable_name(str(final)),
              superseded_report_id=superseded.id if superseded else None)
     return "stored"
 
 
-def _skip_same_figures(path: Path, sha256: str, result: StoreResult, settings: Settings) -> Outcome:
-    """Other bytes, same figures as the current report (e.g. the PDF of a stored HTML page)."""
-    assert result.same_as is not None
-    with session_for(settings.effective_database_url) as session:
-        original = session.get(SourceFile, result.same_as.source_file_id)
-    assert original is not None
-    duplicate_to = Path(original.final_path).parent / destination_name(path.name, sha256, utcnow())
-    if not _move_out(path, duplicate_to):
-        return "missing"
-    log.info(events.DUPLICATE_SKIPPED, duplicate_of=original.name, original_status=original.status,
-             reason="same figures as the current report", report_id=result.same_as.id,
-             moved_to=str(duplicate_to))
-    return "duplicate"
+def _store(received: ReceivedFile, document: ReportDocument, final: Path, settings: Settings) -> StoreResult | None:
+    """Commit the report; None when the same bytes were committed by a concurrent job."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            with session_for(settings.effective_database_url) as session:
+                result = add_stored_report(session=session, received=received, document=document,
+                                           final_path=printable_name(str(final)))
+                session.commit()
+                return result
+        except (IntegrityError, StoreConflict):
+            with session_for(settings.effective_database_url) as session:
+                if find_source(session=session, sha256=received.sha256) is not None:
+                    return None
+            if attempt == STORE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[ReportDocument | None, str]:
@@ -119,65 +131,89 @@ def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[Repo
         parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes)
     except NotAReport as exc:
         return None, exc.reason
-    return build_document(parsed, path=str(path), sha256=read.sha256), ""
+    return build_document(parsed, path=printable_name(str(path)), sha256=read.sha256), ""
 
 
-def _quarantine(path: Path, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:
+def _quarantine(path: Path, read: ReadFile, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:
     final = settings.quarantine_dir / destination_name(path.name, received.sha256, utcnow())
+    stage_file(path, final)
     try:
         with session_for(settings.effective_database_url) as session:
             add_quarantined_file(session=session, received=received, reason=reason, fmt=None,
-                                 final_path=str(final))
+                                 final_path=printable_name(str(final)))
             session.commit()
     except IntegrityError:
-        return _skip_concurrent_duplicate(path, received.sha256, settings)
+        staged_path(final).unlink(missing_ok=True)
+        return _skip_concurrent_duplicate(path, read, settings)
+    except BaseException:
+        staged_path(final).unlink(missing_ok=True)
+        raise
     _write_sidecar(final, path, reason, received.sha256)
-    _move_out(path, final)
-    log.warning(events.FILE_QUARANTINED, reason=reason, quarantined_to=str(final))
+    finish_move(path, final, read=read)
+    log.warning(events.FILE_QUARANTINED, reason=reason, quarantined_to=printable_name(str(final)))
     return "quarantined"
 
 
 def _quarantine_unreadable(path: Path, settings: Settings, reason: str) -> Outcome:
     """What is not a regular file has no content to hash or store: move the entry itself aside."""
     final = settings.quarantine_dir / destination_name(path.name, "-" * 12, utcnow())
+    final.parent.mkdir(parents=True, exist_ok=True)
     _write_sidecar(final, path, reason, None)
-    if not _move_out(path, final):
+    try:
+        path.rename(final)  # renames a symlink itself, never its target
+    except FileNotFoundError:
         return "missing"
-    log.warning(events.FILE_QUARANTINED, file=str(path), reason=reason, quarantined_to=str(final))
+    log.warning(events.FILE_QUARANTINED, file=printable_name(str(path)), reason=reason,
+                quarantined_to=printable_name(str(final)))
     return "quarantined"
 
 
 def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> None:
     write_json_atomically(sidecar_path(final), {
-        "file": path.name, "received_path": str(path), "sha256": sha256, "reason": reason,
-        "quarantined_at": utcnow().isoformat(),
+        "file": printable_name(path.name), "received_path": printable_name(str(path)), "sha256": sha256,
+        "reason": reason, "quarantined_at": utcnow().isoformat(),
     })
 
 
-def _finish_or_skip_duplicate(path: Path, existing: SourceFile, settings: Settings) -> Outcome:
+def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, settings: Settings) -> Outcome:
     final = Path(existing.final_path)
-    if not final.exists() and existing.received_path == str(path):
+    if not final.exists() and existing.received_path == printable_name(str(path)):
         # Committed by an earlier delivery that died before moving the file: finish its move.
         if existing.status == "quarantined":
             _write_sidecar(final, path, existing.reason or "", existing.sha256)
-        _move_out(path, final)
+        finish_move(path, final, read=read)
         log.info(events.REPORT_STORED if existing.status == "stored" else events.FILE_QUARANTINED,
-                 detail="move completed after an interrupted delivery", moved_to=str(final))
+                 detail="move completed after an interrupted delivery", moved_to=existing.final_path)
         return "stored" if existing.status == "stored" else "quarantined"
     duplicate_to = final.parent / destination_name(path.name, existing.sha256, utcnow())
     if not _move_out(path, duplicate_to):
         return "missing"
     log.info(events.DUPLICATE_SKIPPED, duplicate_of=existing.name, original_status=existing.status,
-             moved_to=str(duplicate_to))
+             moved_to=printable_name(str(duplicate_to)))
     return "duplicate"
 
 
-def _skip_concurrent_duplicate(path: Path, sha256: str, settings: Settings) -> Outcome:
+def _skip_concurrent_duplicate(path: Path, read: ReadFile, settings: Settings) -> Outcome:
     with session_for(settings.effective_database_url) as session:
-        existing = find_source(session=session, sha256=sha256)
+        existing = find_source(session=session, sha256=read.sha256)
     if existing is None:  # the unique key that failed was not the hash: a real error
-        raise RuntimeError(f"integrity error storing {path.name} without an existing row")
-    return _finish_or_skip_duplicate(path, existing, settings)
+        raise RuntimeError(f"integrity error storing {printable_name(path.name)} without an existing row")
+    return _finish_or_skip_duplicate(path, read, existing, settings)
+
+
+def _skip_same_figures(path: Path, read: ReadFile, result: StoreResult, settings: Settings) -> Outcome:
+    """Other bytes, same figures as the current report (e.g. the PDF of a stored HTML page)."""
+    assert result.same_as is not None
+    with session_for(settings.effective_database_url) as session:
+        original = session.get(SourceFile, result.same_as.source_file_id)
+    assert original is not None
+    duplicate_to = Path(original.final_path).parent / destination_name(path.name, read.sha256, utcnow())
+    if not _move_out(path, duplicate_to):
+        return "missing"
+    log.info(events.DUPLICATE_SKIPPED, duplicate_of=original.name, original_status=original.status,
+             reason="same figures as the current report", report_id=result.same_as.id,
+             moved_to=printable_name(str(duplicate_to)))
+    return "duplicate"
 
 
 def _move_out(path: Path, destination: Path) -> bool:
@@ -187,7 +223,7 @@ def _move_out(path: Path, destination: Path) -> bool:
     except FileNotFoundError:
         if path.exists() or path.is_symlink():
             raise
-        log.info(events.FILE_MISSING, file=str(path), detail="moved by a concurrent delivery")
+        log.info(events.FILE_MISSING, file=printable_name(str(path)), detail="moved by a concurrent delivery")
         return False
     return True
 

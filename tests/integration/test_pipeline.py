@@ -142,20 +142,34 @@ def test_alerts_are_capped_per_report(settings: Settings) -> None:
 def test_interrupted_move_is_finished_by_the_next_delivery(settings: Settings,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     path = drop(settings, "a.txt", seed_variants.west_brabant())
-    real_move = pipeline.move_file
+    real_finish = pipeline.finish_move
 
-    def crash(*_: object) -> None:
+    def crash(*_: object, **__: object) -> None:
         raise OSError("simulated crash after the commit")
 
-    monkeypatch.setattr(pipeline, "move_file", crash)
+    monkeypatch.setattr(pipeline, "finish_move", crash)
     with pytest.raises(OSError):
         ingest_file(path, settings=settings)
     assert path.exists() and count(settings, Report) == 1
-    monkeypatch.setattr(pipeline, "move_file", real_move)
+    monkeypatch.setattr(pipeline, "finish_move", real_finish)
     assert ingest_file(path, settings=settings) == "stored"
     assert not path.exists() and count(settings, Report) == 1
     with session_for(settings.effective_database_url) as session:
-        assert Path(session.exec(select(SourceFile)).one().final_path).exists()
+        final = Path(session.exec(select(SourceFile)).one().final_path)
+    assert final.read_bytes() == seed_variants.west_brabant()
+    assert [p.name for p in settings.archive_dir.iterdir()] == [final.name]  # no staged copy left behind
+
+
+def test_unwritable_archive_fails_before_the_commit(settings: Settings) -> None:
+    path = drop(settings, "a.txt", seed_variants.west_brabant())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.archive_dir.write_text("a file where the archive folder should be")
+    with pytest.raises(OSError):
+        ingest_file(path, settings=settings)
+    assert path.read_bytes() == seed_variants.west_brabant()
+    assert count(settings, SourceFile) == 0 and count(settings, Report) == 0
+    settings.archive_dir.unlink()
+    assert ingest_file(path, settings=settings) == "stored"
 
 
 def test_two_workers_with_the_same_bytes_store_once(settings: Settings) -> None:
