@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Redis hands an unacknowledged job to another worker after this; keep it well above the time limit.
     visibility_timeout_seconds: int = Field(default=3600, ge=5)
     task_max_retries: int = Field(default=5, ge=0)
+    # A file whose processing ended the worker process this many times is quarantined.
+    max_worker_deaths_per_file: int = Field(default=3, ge=1)
     worker_max_tasks_per_child: int = Field(default=2000, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
@@ -61,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
+
+    @property
+    def attempts_dir(self) -> Path:
+        return self.data_dir / "run" / "attempts"
 
     @property
     def effective_database_url(self) -> str:

@@ -106,6 +106,18 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
     return "stored"
 
 
+def quarantine_unprocessable(path: Path, *, settings: Settings, reason: str) -> Outcome:
+    """Quarantine a file without parsing it (it has made workers die)."""
+    try:
+        read = read_regular_file(path, max_bytes=0)
+    except FileNotFoundError:
+        return "missing"
+    structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
+    received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
+                            received_path=printable_name(str(path)), size=read.size, received_at=utcnow())
+    return _quarantine(path, read, received, reason, settings)
+
+
 def _store(received: ReceivedFile, document: ReportDocument, final: Path, settings: Settings) -> StoreResult | None:
     """Commit the report; None when the same bytes were committed by a concurrent job."""
     for attempt in range(1, STORE_ATTEMPTS + 1):

@@ -1,38 +1,60 @@
-"""The ingest task: thin; retries transient database trouble with backoff, a bounded number of times."""
+"""The ingest task: thin. Retries transient trouble (database unreachable, archive unwritable, file
+still changing) with backoff a bounded number of times, then leaves the file in the inbox; quarantines
+a file that keeps killing its worker."""
 
 from __future__ import annotations
 
+import errno
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.worker.app import app, worker_settings
-from services.worker.pipeline import FileChanged, ingest_file, log
+from services.worker.pipeline import FileChanged, ingest_file, log, printable_name, quarantine_unprocessable
 from shared import events
+from shared.attempts import AttemptLedger
 from shared.jobs import INGEST_TASK
 
-TRANSIENT = (OperationalError, FileChanged)
+FILESYSTEM_TRANSIENT = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO, errno.EACCES, errno.EPERM,
+                        errno.ENOTDIR, errno.EEXIST}
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | FileChanged):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, OSError) and exc.errno in FILESYSTEM_TRANSIENT
 
 
 @app.task(name=INGEST_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
 def ingest(self, path: str, received_at: str | None = None) -> str:  # type: ignore[no-untyped-def]
     """Ingest one inbox file by path."""
     settings = worker_settings()
-    when = datetime.fromisoformat(received_at) if received_at else None
+    file = Path(path)
+    ledger = AttemptLedger(settings.attempts_dir)
+    attempt, entry = ledger.begin(file)
     try:
-        return ingest_file(Path(path), settings=settings, received_at=when)
-    except TRANSIENT + (DBAPIError,) as exc:
-        if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError)
-                                                or exc.connection_invalidated):
+        if attempt > settings.max_worker_deaths_per_file:
+            return quarantine_unprocessable(
+                file, settings=settings,
+                reason=f"worker process ended {attempt - 1} times while handling this file "
+                       f"(time limit {settings.task_time_limit_seconds} s, memory, or a crash)")
+        when = datetime.fromisoformat(received_at) if received_at else None
+        return ingest_file(file, settings=settings, received_at=when)
+    except Exception as exc:
+        if not is_transient(exc):
             raise
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         if self.request.retries >= settings.task_max_retries:
             # The file is fine; leave it in the inbox, where the watcher's rescan offers it again.
-            log.error(events.STORE_GAVE_UP, file=path, attempts=self.request.retries + 1, reason=reason,
-                      detail="file left in the inbox for a later run")
+            log.error(events.STORE_GAVE_UP, file=printable_name(path), attempts=self.request.retries + 1,
+                      reason=reason, detail="file left in the inbox for a later run")
             return "gave_up"
         countdown = min(60, 2 ** self.request.retries)
-        log.warning(events.STORE_RETRY, file=path, attempt=self.request.retries + 1,
+        log.warning(events.STORE_RETRY, file=printable_name(path), attempt=self.request.retries + 1,
                     retry_in_seconds=countdown, reason=reason)
         raise self.retry(countdown=countdown, max_retries=settings.task_max_retries) from None
+    finally:
+        ledger.end(entry)
