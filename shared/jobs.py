@@ -16,7 +16,12 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
     hard_limit = settings.task_time_limit_seconds
     return {
         "broker_url": broker_url,
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_seconds},
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout_seconds,
+            # Sweep for jobs of dead workers often enough to matter at short visibility timeouts.
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_seconds // 4)),
+            "unacked_restore_throttle": 1,
+        },
         "broker_connection_retry_on_startup": True,
         "task_default_queue": INGEST_QUEUE,
         "task_serializer": "json",
@@ -25,7 +30,7 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_time_limit": hard_limit,
-        "task_soft_time_limit": max(1, hard_limit - 5),
+        "task_soft_time_limit": max(1, int(hard_limit * 0.8)),
         "worker_prefetch_multiplier": 1,
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "worker_hijack_root_logger": False,

@@ -39,25 +39,26 @@ def find_sources(source_dir: Path, inbox: Path, pattern: str = "*") -> list[Path
     """The regular files under source_dir matching pattern (a glob; '**/' recurses), sorted."""
     if not source_dir.is_dir():
         raise BackfillError(f"{source_dir} is not a folder")
-    source = source_dir.resolve()
     target = inbox.resolve()
-    if source == target or target.is_relative_to(source) and "**" in pattern:
-        raise BackfillError(f"{source_dir} contains the inbox {inbox}: backfill from another folder")
+    if source_dir.resolve() == target:
+        raise BackfillError(f"{source_dir} is the inbox: backfill from another folder")
     try:
-        return sorted(path for path in source_dir.glob(pattern) if path.is_file() and not path.is_symlink())
+        found = [path for path in source_dir.glob(pattern) if path.is_file() and not path.is_symlink()]
     except (OSError, ValueError) as exc:
         raise BackfillError(f"cannot list {source_dir} with {pattern!r}: {exc}") from None
+    # An inbox inside the archive folder: never copy the inbox onto itself.
+    return sorted(path for path in found if not path.resolve().is_relative_to(target))
 
 
 def free_name(inbox: Path, name: str) -> str:
     """name, or 'stem-2.ext', 'stem-3.ext', ... when the inbox already has that name."""
     if not (inbox / name).exists():
         return name
-    stem, dot, suffix = name.partition(".") if not name.startswith(".") else (name, "", "")
+    stem, suffix = Path(name).stem, Path(name).suffix
     counter = 2
-    while (inbox / f"{stem}-{counter}{dot}{suffix}").exists():
+    while (inbox / f"{stem}-{counter}{suffix}").exists():
         counter += 1
-    return f"{stem}-{counter}{dot}{suffix}"
+    return f"{stem}-{counter}{suffix}"
 
 
 def copy_into_inbox(source: Path, inbox: Path) -> Path:

@@ -1,9 +1,114 @@
-"""Registers the ops commands on the CLI (filled in by the deploy work)."""
+"""Registers the ops commands on the CLI: health, status, backfill.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer evaluates the annotations, and the option types
+are imported inside register_ops_commands."""
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+class Component(StrEnum):
+    watcher = "watcher"
+    worker = "worker"
+    database = "database"
+    all = "all"
+
+
 def register_ops_commands(cli: typer.Typer) -> None:
     """Add health, status and backfill to the `klantprofielen` command."""
+    from services.cli_common import BrokerOpt, DatabaseOpt, DataDirOpt, InboxOpt, fail, load_settings
+
+    @cli.command()
+    def health(
+        component: Annotated[Component, typer.Option(
+            "--component", help="What to check; 'all' checks watcher, worker and database")] = Component.all,
+        timeout: Annotated[float, typer.Option(
+            "--timeout", min=0.1, help="Seconds to wait for a ping")] = 2.0,
+        this_host: Annotated[bool, typer.Option(
+            "--this-host", help="Worker check: only a worker on this host counts (container healthchecks)")
+        ] = False,
+        inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+        broker_url: BrokerOpt = None,
+    ) -> None:
+        """Check the service and print one line per check; exit 0 if all pass, 1 if any fails.
+
+        watcher: heartbeat under --data-dir less than 10 s old, both threads alive, inbox readable.
+
+        worker: a Celery worker answers a ping (--this-host: a worker on this host).
+
+        database: SELECT 1 (a missing SQLite file fails)."""
+        from services.ops.health import COMPONENTS, run_checks
+
+        settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
+                                 broker_url=broker_url)
+        names = COMPONENTS if component is Component.all else (component.value,)
+        results = run_checks(settings, names, timeout=timeout, this_host=this_host)
+        for result in results:
+            typer.echo(result.line())
+        raise typer.Exit(0 if all(result.ok for result in results) else 1)
+
+    @cli.command()
+    def status(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON")] = False,
+        timeout: Annotated[float, typer.Option(
+            "--timeout", min=0.1, help="Seconds to wait for the broker and the workers")] = 1.0,
+        inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+        broker_url: BrokerOpt = None,
+    ) -> None:
+        """One screen for ops: inbox, queue, jobs in progress, today's reports, findings, quarantine.
+
+        'last error' is the newest quarantined file and its reason.
+
+        Exits 1 if a part (inbox, broker, database) could not be read."""
+        from services.ops.status import gather_status, render_status, status_as_dict
+
+        settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
+                                 broker_url=broker_url)
+        result = gather_status(settings, timeout=timeout)
+        if as_json:
+            typer.echo(json.dumps(status_as_dict(result), indent=2, ensure_ascii=False))
+        else:
+            typer.echo(render_status(result))
+        raise typer.Exit(1 if result.problems else 0)
+
+    @cli.command()
+    def backfill(
+        directory: Annotated[Path, typer.Argument(
+            metavar="DIR", help="Folder with old reports; it is left unchanged")],
+        pattern: Annotated[str, typer.Option(
+            "--pattern", help="Glob of files to copy; '**/*.pdf' recurses into subfolders")] = "*",
+        inbox: InboxOpt = None, data_dir: DataDirOpt = None,
+    ) -> None:
+        """Copy (not move) old reports into the inbox; the running watcher then enqueues them.
+
+        The watcher must be running (`klantprofielen watch`) for the files to be ingested.
+
+        Each file is written as '.NAME.part' and renamed when complete. Exits 1 if a file failed."""
+        from services.ops.backfill import BackfillError, find_sources
+        from services.ops.backfill import backfill as copy_all
+        from services.ops.health import check_watcher
+
+        settings = load_settings(inbox=inbox, data_dir=data_dir)
+        try:
+            sources = find_sources(directory, settings.inbox, pattern)
+        except BackfillError as exc:
+            raise fail(str(exc)) from None
+        if not sources:
+            raise fail(f"no files in {directory} match {pattern!r}", 1)
+        # A bar only on a terminal: click prints a dangling label into logs otherwise.
+        with typer.progressbar(length=len(sources), label="Copying into the inbox", file=sys.stderr,
+                               hidden=not sys.stderr.isatty(), show_pos=True) as bar:
+            summary = copy_all(sources, settings.inbox, on_file=lambda _path: bar.update(1))
+        for source, reason in summary.failed:
+            typer.echo(f"klantprofielen: failed: {source}: {reason}", err=True)
+        typer.echo(f"{summary.line()} -> {settings.inbox}")
+        watcher = check_watcher(settings)
+        if not watcher.ok:
+            typer.echo(f"klantprofielen: note: the watcher does not seem to run ({watcher.detail}); "
+                       "the files wait in the inbox until it starts", err=True)
+        raise typer.Exit(1 if summary.failed else 0)

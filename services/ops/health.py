@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -77,8 +77,9 @@ def check_watcher(settings: Settings, *, max_age: float = HEARTBEAT_MAX_AGE_SECO
     problem = inbox_problem(settings.inbox)
     if problem:
         return CheckResult("watcher", False, problem)
-    return CheckResult("watcher", True, f"heartbeat {max(age, 0):.1f} s old (pid {beat.get('pid')}), "
-                                        f"{beat.get('pending', '?')} pending, inbox {settings.inbox} readable")
+    detail = (f"heartbeat {max(age, 0):.1f} s old (pid {beat.get('pid')}), "
+              f"{beat.get('pending', '?')} pending, inbox {settings.inbox} readable")
+    return CheckResult("watcher", True, detail)
 
 
 def inbox_problem(inbox: Path) -> str | None:
@@ -99,7 +100,7 @@ def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
         replies = app.control.ping(timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - any broker failure is a failed check, on one line
         return CheckResult("worker", False, f"broker {_safe_url(settings.effective_broker_url)}: "
-                                            f"{type(exc).__name__}: {_first_line(exc)}")
+                                            f"{type(exc).__name__}: {first_line(exc)}")
     finally:
         app.close()
     nodes = sorted(name for reply in replies for name in reply)
@@ -112,26 +113,39 @@ def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
     return CheckResult("worker", True, f"{len(nodes)} worker(s){where} answered: {', '.join(nodes)}")
 
 
+class DatabaseMissing(RuntimeError):
+    """The SQLite file does not exist (yet)."""
+
+
+def plain_engine(url: str) -> Engine:
+    """An engine for reading that neither creates nor upgrades anything; a missing SQLite file raises."""
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
+            raise DatabaseMissing(f"no SQLite database at {parsed.database} (the worker creates it when it starts)")
+    elif parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+
+
 def check_database(settings: Settings) -> CheckResult:
-    """SELECT 1 on the database, without creating it (a missing SQLite file fails)."""
+    """SELECT 1 on the database, without creating it (a missing or corrupt SQLite file fails)."""
     url = settings.effective_database_url
     try:
-        parsed = make_url(url)
-        connect_args: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
-                return CheckResult("database", False, f"no SQLite database at {parsed.database} "
-                                                      "(the worker creates it when it starts)")
-        elif parsed.get_backend_name() == "postgresql":
-            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-        engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+        engine = plain_engine(url)
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1")).scalar_one()
+                if engine.dialect.name == "sqlite":
+                    # SELECT 1 never reads an SQLite file; this does, and fails on a corrupt one.
+                    connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
         finally:
             engine.dispose()
+    except DatabaseMissing as exc:
+        return CheckResult("database", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - driver errors vary; one line is what ops needs
-        return CheckResult("database", False, f"{_safe_url(url)}: {type(exc).__name__}: {_first_line(exc)}")
+        return CheckResult("database", False, f"{_safe_url(url)}: {type(exc).__name__}: {first_line(exc)}")
     return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}")
 
 
@@ -154,6 +168,7 @@ def _safe_url(url: str) -> str:
         return url.split("@")[-1] if "@" in url else url
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, for one-line reports."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else "no message"

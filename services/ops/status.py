@@ -16,7 +16,7 @@ import redis
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.ops.health import control_client
+from services.ops.health import DatabaseMissing, control_client, first_line, plain_engine
 from shared.config import Settings
 from shared.files import is_temporary_name
 from shared.jobs import INGEST_QUEUE
@@ -124,8 +124,6 @@ def store_summary(session: Session, now: datetime) -> StoreSummary:
 def gather_status(settings: Settings, *, now: datetime | None = None,
                   timeout: float = BROKER_TIMEOUT_SECONDS, ask_workers: bool = True) -> OpsStatus:
     """Everything `status` shows; parts that cannot be read stay None and add a problem line."""
-    from shared.store.db import session_for
-
     now = now or datetime.now(UTC)
     status = OpsStatus(generated_at=now, inbox=str(settings.inbox))
     try:
@@ -136,22 +134,29 @@ def gather_status(settings: Settings, *, now: datetime | None = None,
     try:
         status.queued = queued_jobs(client)
     except (redis.RedisError, OSError) as exc:
-        status.problems.append(f"broker: {type(exc).__name__}: {_first_line(exc)}")
+        status.problems.append(f"broker: {type(exc).__name__}: {first_line(exc)}")
     finally:
         client.close()
     if ask_workers and status.queued is not None:
         try:
             progress = jobs_in_progress(settings, timeout)
         except Exception as exc:  # noqa: BLE001 - remote control failures vary by transport
-            status.problems.append(f"workers: {type(exc).__name__}: {_first_line(exc)}")
+            status.problems.append(f"workers: {type(exc).__name__}: {first_line(exc)}")
         else:
             if progress is not None:
                 status.workers_answering, status.in_progress = progress
     try:
-        with session_for(settings.effective_database_url) as session:
-            status.store = store_summary(session, now)
+        # A plain engine: reading the status must not create or upgrade the database.
+        engine = plain_engine(settings.effective_database_url)
+        try:
+            with Session(engine) as session:
+                status.store = store_summary(session, now)
+        finally:
+            engine.dispose()
+    except DatabaseMissing as exc:
+        status.problems.append(f"database: {exc}")
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy and driver errors: one line
-        status.problems.append(f"database: {type(exc).__name__}: {_first_line(exc)}")
+        status.problems.append(f"database: {type(exc).__name__}: {first_line(exc)}")
     return status
 
 
@@ -169,8 +174,10 @@ def render_status(status: OpsStatus) -> str:
         return "unknown" if value is None else str(value)
 
     store = status.store
-    workers = ("unknown (no worker answered)" if status.in_progress is None
-               else f"{status.in_progress} (on {status.workers_answering} worker(s))")
+    if status.in_progress is not None:
+        workers = f"{status.in_progress} (on {status.workers_answering} worker(s))"
+    else:
+        workers = "unknown" + (" (no worker answered)" if status.queued is not None else "")
     lines = [
         f"klantprofielen status at {status.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         f"  waiting in inbox        {show(status.inbox_waiting)}  ({status.inbox})",
@@ -207,8 +214,3 @@ def _iso(value: Any) -> Any:
     if isinstance(value, list):
         return [_iso(item) for item in value]
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else "no message"

@@ -8,6 +8,7 @@ import errno
 from datetime import datetime
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.worker.app import app, worker_settings
@@ -43,6 +44,10 @@ def ingest(self, path: str, received_at: str | None = None) -> str:  # type: ign
                        f"(time limit {settings.task_time_limit_seconds} s, memory, or a crash)")
         when = datetime.fromisoformat(received_at) if received_at else None
         return ingest_file(file, settings=settings, received_at=when)
+    except SoftTimeLimitExceeded:
+        return quarantine_unprocessable(
+            file, settings=settings,
+            reason=f"processing took longer than {app.conf.task_soft_time_limit} s (soft time limit)")
     except Exception as exc:
         if not is_transient(exc):
             raise

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Container entrypoint: replace this shell with the service process (`exec`), so that it runs as
+# PID 1 and gets `docker stop`'s SIGTERM directly: the watcher stops its observer cleanly and a
+# Celery worker does a warm shutdown (finishes its tasks) instead of being killed after the grace time.
+set -eu
+
+if [ "$#" -eq 0 ]; then
+    set -- --help
+fi
+
+case "$1" in
+    -*|watch|worker|run|health|status|backfill|parse|reports|alerts|export|db)
+        exec klantprofielen "$@" ;;
+    *)
+        # Any other program in the image, e.g. `celery flower` for the monitoring profile.
+        exec "$@" ;;
+esac
