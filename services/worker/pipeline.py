@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
+from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import IntegrityError
 
 from shared import events
@@ -140,7 +141,8 @@ def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[Repo
     if read.data is None:
         return None, f"file too large: {read.size} bytes (limit {settings.max_file_bytes})"
     try:
-        parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes)
+        parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes,
+                              passthrough=(SoftTimeLimitExceeded,))
     except NotAReport as exc:
         return None, exc.reason
     return build_document(parsed, path=printable_name(str(path)), sha256=read.sha256), ""

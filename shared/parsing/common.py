@@ -16,13 +16,12 @@ QUARTERS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4}
 _NUMBER = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+")
 _NUMBER_FULL = re.compile(rf"^(?:{_NUMBER.pattern})$")
 _PERIOD = re.compile(r"\b(eerste|tweede|derde|vierde)\s+kwartaal\s+(\d{4})\b", re.IGNORECASE)
-_PERIOD_AND_REGION = re.compile(
-    r"\b(?:eerste|tweede|derde|vierde)\s+kwartaal\s+\d{4}[ \t]+([^\t\r\n]*\S)", re.IGNORECASE
-)
+_REST_OF_LINE = re.compile(r"[ \t]+([^\t\r\n]*\S)")
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_ .]?(?:q|kw)([1-4])(?!\d)|(?:q|kw)([1-4])[-_ .]?(\d{4})(?!\d)",
                              re.IGNORECASE)
 _FOOTNOTE = re.compile(
-    r"arbeidsmarktregio\s+(?P<region>.+?)\s+bevat\s+het\s+doelgroepregister\s+banenaf?s?praak\s+"
+    # The region is bounded: the table header's "Arbeidsmarktregio" must not start a match.
+    r"arbeidsmarktregio\s+(?P<region>[^\t]{1,80}?)\s+bevat\s+het\s+doelgroepregister\s+banenaf?s?praak\s+"
     r"in\s+totaal\s+(?P<size>\d[\d.]*)\s+personen\.?\s+Hiervan\s+is\s+(?P<percent>\d+)\s*%\s+bekend",
     re.IGNORECASE | re.DOTALL,
 )
@@ -34,6 +33,7 @@ _NAME_NOISE = {"klantprofielen", "transparantie", "rapport", "report", "export",
 _PARTICLES = {"van", "en", "de", "der", "den", "op", "aan", "in"}
 _TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
 MAX_COUNT = 9_999_999
+_YEARS = range(1900, 3000)  # what Period accepts; a mangled '0021' is no period
 
 
 def parse_dutch_int(text: str) -> int:
@@ -49,21 +49,29 @@ def is_dutch_int(text: str) -> bool:
 
 
 def find_period(text: str) -> Period | None:
-    """The first 'Vierde kwartaal 2021' in the text."""
-    match = _PERIOD.search(text)
-    if not match:
-        return None
-    return Period(year=int(match.group(2)), quarter=QUARTERS[match.group(1).lower()])
+    """The first plausible 'Vierde kwartaal 2021' in the text."""
+    match = _period_match(text)
+    return Period(year=int(match.group(2)), quarter=QUARTERS[match.group(1).lower()]) if match else None
+
+
+def _period_match(text: str) -> re.Match[str] | None:
+    for match in _PERIOD.finditer(text):
+        if int(match.group(2)) in _YEARS:
+            return match
+    return None
 
 
 def period_from_name(name: str) -> Period | None:
     """A period from a file name such as 'ml-2021q4.xlsx' or 'q4_2021.csv'."""
-    match = _PERIOD_IN_NAME.search(name)
-    if not match:
-        return None
-    if match.group(1):
-        return Period(year=int(match.group(1)), quarter=int(match.group(2)))
-    return Period(year=int(match.group(4)), quarter=int(match.group(3)))
+    for match in _PERIOD_IN_NAME.finditer(name):
+        year, quarter = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        if period := _period(int(year), int(quarter)):
+            return period
+    return None
+
+
+def _period(year: int, quarter: int) -> Period | None:
+    return Period(year=year, quarter=quarter) if year in _YEARS else None
 
 
 def find_register(text: str) -> tuple[str, Register] | None:
@@ -78,7 +86,8 @@ def find_register(text: str) -> tuple[str, Register] | None:
 
 def region_after_period(text: str) -> str | None:
     """'Vierde kwartaal 2020  West-Brabant' -> 'West-Brabant' (the PDF edition's title line)."""
-    match = _PERIOD_AND_REGION.search(text)
+    period = _period_match(text)
+    match = _REST_OF_LINE.match(text, period.end()) if period else None
     if not match:
         return None
     candidate = match.group(1).strip().lstrip("-\u2013\u2014:|, ").strip()  # 'kwartaal 2021 - Regio'
@@ -87,21 +96,22 @@ def region_after_period(text: str) -> str | None:
 
 def region_below_period(text: str) -> str | None:
     """The heading line right after the period line ('## Vierde kwartaal 2021' / '## Midden-Limburg')."""
-    match = _PERIOD.search(text)
-    if not match:
-        return None
-    for line in text[match.end():].split("\n")[1:]:
-        candidate = clean_cell(line.lstrip("#* \t"))
+    period = _period_match(text)
+    start = text.find("\n", period.end()) if period else -1
+    while start != -1:
+        end = text.find("\n", start + 1)
+        candidate = clean_cell(text[start + 1:end if end != -1 else len(text)].lstrip("#* \t"))
         if candidate:
             usable = (len(candidate) <= 60 and _REGION_LINE.match(candidate)
                       and not _NOT_A_REGION.search(candidate))
             return candidate if usable else None
+        start = end
     return None
 
 
 def region_from_name(name: str) -> str | None:
     """'midden-limburg_2021-q4.xlsx' -> 'Midden-Limburg'; None when the name holds no plausible region."""
-    stem = re.split(r"[\\/]", name)[-1].split(".")[0]
+    stem = re.split(r"[\\/]", name)[-1].rsplit(".", 1)[0]
     stem = _PERIOD_IN_NAME.sub(" ", _PERIOD.sub(" ", stem)).replace("_", " ")
     words = [w for w in re.split(r"\s+", stem.strip(" -")) if w]
     while words and words[0].lower() in _NAME_NOISE:

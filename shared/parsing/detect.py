@@ -57,17 +57,19 @@ def parser_for(fmt: ReportFormat) -> Parser:
     return module.parse  # type: ignore[no-any-return]
 
 
-def parse_report(data: bytes, *, name: str | None = None,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedReport:
-    """Detect the format and parse. Raises NotAReport, and nothing else, for bad input."""
+def parse_report(data: bytes, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 passthrough: tuple[type[BaseException], ...] = ()) -> ParsedReport:
+    """Detect the format and parse. Raises NotAReport, and nothing else, for bad input
+    (`passthrough`: exceptions of the caller's own, such as a time limit, that must not be turned
+    into a verdict on the file)."""
     if len(data) > max_bytes:
         raise NotAReport(f"file too large: {len(data)} bytes (limit {max_bytes})")
     fmt = detect_format(data, name)
     try:
         return parser_for(fmt)(data, name=name)
-    except NotAReport:
+    except (NotAReport, KeyboardInterrupt, SystemExit, GeneratorExit, *passthrough):
         raise
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001 - a Rust panic in a reader arrives as a BaseException
         # Hostile bytes can trip any library in an unforeseen way; that must quarantine the file,
         # not crash the worker. The exception's type stays in the reason for whoever reads it.
         raise NotAReport(f"unreadable {fmt}: {type(exc).__name__}") from None

@@ -23,33 +23,46 @@ def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     for line_break in tree.css("br"):
         line_break.replace_with("\n")
     tree.strip_tags(_NOT_TEXT)
-    table = report_table(tree)
-    if table is None:
-        raise NotAReport("not a report table: no table with a TOTAAL AMR row")
     # Headings first, so the period and region in the page title win over a date in the chrome.
     headings = "\n".join(node.text() for node in tree.css(_HEADINGS))
     body = tree.body if tree.body is not None else tree.root
     text = headings + "\n" + (body.text(separator="\n") if body is not None else "")
-    return assemble_report("html", table_rows(table), text, name_hint=name)
+    # Without a TOTAAL AMR row, the biggest table gets parsed so the reason says what is missing.
+    candidates = report_tables(tree) or sorted(tree.css("table"), key=lambda t: -len(t.css("tr")))[:1]
+    if not candidates:
+        raise NotAReport("not a report table: no table in the page")
+    first_error: NotAReport | None = None
+    for table in candidates:
+        try:
+            return assemble_report("html", table_rows(table), text, name_hint=name)
+        except NotAReport as exc:
+            first_error = first_error or exc
+    raise first_error or NotAReport("not a report table")
 
 
-def report_table(tree: LexborHTMLParser) -> LexborNode | None:
-    """The innermost table holding a cell that starts with 'TOTAAL AMR'."""
+def report_tables(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The innermost tables holding a cell that starts with 'TOTAAL AMR', in page order."""
+    tables: list[LexborNode] = []
     for cell in tree.css("td, th"):
         if _TOTAL_CELL.match(cell.text()) and cell.css_first("table") is None:
-            return _enclosing_table(cell)
-    return None
+            table = _enclosing_table(cell)
+            if table is not None and not any(_same(table, seen) for seen in tables):
+                tables.append(table)
+    return tables
 
 
 def table_rows(table: LexborNode) -> list[list[str]]:
-    """The text of each cell of each row of this table, skipping the rows of tables nested in it."""
+    """The text of each cell of each row of this table, skipping the rows of tables nested in it.
+    Rows in a <tfoot> come last, where they are shown, even when the markup has them first."""
     nested = table.css_first("table") is not None
-    rows = []
+    body: list[list[str]] = []
+    foot: list[list[str]] = []
     for row in table.css("tr"):
         if nested and not _same(_enclosing_table(row), table):
             continue
-        rows.append([cell.text() for cell in row.iter() if cell.tag in ("td", "th")])
-    return rows
+        cells = [cell.text() for cell in row.iter() if cell.tag in ("td", "th")]
+        (foot if row.parent is not None and row.parent.tag == "tfoot" else body).append(cells)
+    return body + foot
 
 
 def _enclosing_table(node: LexborNode) -> LexborNode | None:
