@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -110,8 +111,8 @@ def stage_file(source: Path, destination: Path) -> Path:
     a hard link on the same filesystem, else a copy that is fsynced. Fails before anything is
     committed when the target is full or read-only."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_stages(destination)
     staged = staged_path(destination)
-    staged.unlink(missing_ok=True)
     try:
         os.link(source, staged, follow_symlinks=False)
         return staged
@@ -127,6 +128,14 @@ def stage_file(source: Path, destination: Path) -> Path:
         staged.unlink(missing_ok=True)
         raise
     return staged
+
+
+def _remove_stale_stages(destination: Path) -> None:
+    """Drop what an earlier attempt at the same file staged before its worker died: same hash and
+    name, another timestamp (see destination_name)."""
+    same_file = destination.name.split("_", 1)[-1]
+    for stale in destination.parent.glob(f".*_{glob.escape(same_file)}.staged"):
+        stale.unlink(missing_ok=True)
 
 
 def finish_move(source: Path, destination: Path, *, read: ReadFile | None = None) -> None:
