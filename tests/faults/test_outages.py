@@ -1,0 +1,94 @@
+"""Redis and the database go away for a while; nothing is lost, and files wait where they are."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from shared.store.db import close_engine
+from tests.conftest import POSTGRES_DSN, wait_for
+from tests.faults import corpus
+from tests.faults.conftest import FaultRig, make_rig
+from tests.faults.harness import settle, start_pipeline
+from tests.faults.proxy import TcpProxy
+
+
+def events_of(rig: FaultRig, command: str) -> list[dict]:
+    return [line for service in rig.services.running if service.name == command for line in service.log_lines()]
+
+
+def test_redis_down_then_back_every_file_stored(rig: FaultRig) -> None:
+    start_pipeline(rig.services)
+    rig.drops.drop("before.txt", corpus.valid_report(1))
+    wait_for(lambda: rig.drops.handled() == 1, timeout=20, message="the first file")
+    rig.redis.stop()
+    names = {f"during-{i}.txt" for i in range(5)}
+    for i, name in enumerate(sorted(names)):
+        rig.drops.drop(name, corpus.valid_report(10 + i), staging=rig.staging)
+    wait_for(lambda: sum(e["event"] == "enqueue_retry" for e in events_of(rig, "watch")) >= 2, timeout=20,
+             message="the watcher to hold and retry")
+    assert all((rig.settings.inbox / name).exists() for name in names)
+    rig.redis.start()  # same port, empty: the running worker must reconnect and consume again
+    settle(rig.drops, timeout=60)
+    rig.drops.assert_invariant(valid=names | {"before.txt"}, quarantined=set())
+
+
+def test_jobs_lost_with_redis_are_recovered_from_the_inbox(rig: FaultRig) -> None:
+    worker, _ = start_pipeline(rig.services)
+    worker.stop()  # nobody consumes: the jobs sit in Redis
+    names = {f"queued-{i}.txt" for i in range(6)}
+    for i, name in enumerate(sorted(names)):
+        rig.drops.drop(name, corpus.valid_report(i))
+    wait_for(lambda: sum(e["event"] == "file_enqueued" for e in events_of(rig, "watch")) >= 6, timeout=20,
+             message="six jobs queued")
+    rig.redis.stop()  # no persistence: the queued jobs are gone
+    rig.redis.start()
+    rig.services.start("worker", "--concurrency", "2", ready_event="ready.")
+    settle(rig.drops, timeout=60)  # the watcher's rescan enqueues the files again
+    rig.drops.assert_invariant(valid=names, quarantined=set())
+
+
+@pytest.fixture
+def postgres_behind_proxy(tmp_path: Path) -> Iterator[tuple[FaultRig, TcpProxy]]:
+    schema = f"kp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    proxy.start()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    made = make_rig(tmp_path, url)
+    try:
+        yield made, proxy
+    finally:
+        made.services.stop_all()
+        made.redis.stop()
+        proxy.stop()
+        close_engine(url)
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_database_unreachable_retries_then_leaves_the_file_for_later(
+        postgres_behind_proxy: tuple[FaultRig, TcpProxy]) -> None:
+    rig, proxy = postgres_behind_proxy
+    start_pipeline(rig.services)
+    rig.drops.drop("first.txt", corpus.valid_report(1))
+    wait_for(lambda: rig.drops.handled() == 1, timeout=20, message="the first file")
+    proxy.stop()
+    rig.drops.drop("while-down.txt", corpus.valid_report(2))
+    wait_for(lambda: any(e["event"] == "store_gave_up" for e in events_of(rig, "worker")), timeout=40,
+             message="the job to run out of attempts")
+    worker_events = events_of(rig, "worker")
+    retries = [e for e in worker_events if e["event"] == "store_retry"]
+    [gave_up] = [e for e in worker_events if e["event"] == "store_gave_up"]
+    assert len(retries) >= 2 and retries[0]["retry_in_seconds"] < retries[1]["retry_in_seconds"]
+    assert gave_up["level"] == "error" and gave_up["file"].endswith("while-down.txt")
+    assert (rig.settings.inbox / "while-down.txt").exists()
+    assert not rig.settings.quarantine_dir.exists() or not any(rig.settings.quarantine_dir.iterdir())
+    proxy.start()  # back on the same port; the watcher's rescan offers the file again
+    settle(rig.drops, timeout=60)
+    rig.drops.assert_invariant(valid={"first.txt", "while-down.txt"}, quarantined=set())
