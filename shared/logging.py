@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import Any, Literal
 
 import structlog
@@ -49,10 +50,35 @@ def configure_logging(service: str, fmt: LogFormat = "auto", level: int = loggin
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # billiard (Celery's pool) logs to "multiprocessing" with propagation off; without a handler of
+    # its own its records would reach stderr as plain text through logging's last resort.
+    logging.getLogger("multiprocessing").handlers[:] = [handler]
     logging.captureWarnings(True)
     for noisy in ("watchdog", "kombu", "amqp", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("watchdog.observers.inotify").addFilter(_drop_shutdown_noise)
+    _route_stray_exceptions()
+
+
+def _route_stray_exceptions() -> None:
+    """Exceptions Python would print as plain text (uncaught, in a thread, or 'ignored' in __del__
+    when a time-limit signal lands there) become log lines like everything else."""
+    stray = get_logger("klantprofielen.stray")
+
+    def unraisable(info: Any) -> None:
+        stray.error("unraisable_exception", detail=str(info.err_msg or "exception ignored"),
+                    error=f"{type(info.exc_value).__name__}: {info.exc_value}", object=repr(info.object)[:200])
+
+    def uncaught(exc_type: Any, exc: BaseException, tb: Any) -> None:
+        stray.error("uncaught_exception", exc_info=(exc_type, exc, tb))
+
+    def thread_uncaught(args: Any) -> None:
+        stray.error("uncaught_thread_exception", thread=getattr(args.thread, "name", None),
+                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    sys.unraisablehook = unraisable
+    sys.excepthook = uncaught
+    threading.excepthook = thread_uncaught
 
 
 def _drop_shutdown_noise(record: logging.LogRecord) -> bool:

@@ -38,12 +38,13 @@ class _Pending:
 
 
 def file_signature(path: Path) -> Signature | None:
-    """(size, mtime, inode) of a regular file or symlink, None when it is gone or something else."""
+    """(size, mtime, inode) of a regular file, symlink or directory (the worker quarantines the last
+    two); None when it is gone or something else (a FIFO, a socket, a device)."""
     try:
         info = os.lstat(path)
     except OSError:
         return None
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode) or stat.S_ISDIR(info.st_mode)):
         return None
     return info.st_size, info.st_mtime_ns, info.st_ino
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileModifiedEvent,
@@ -50,14 +52,14 @@ class _InboxEventHandler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
-            if event.is_directory:
-                return
-            if isinstance(event, FileMovedEvent):
+            if isinstance(event, FileMovedEvent | DirMovedEvent):
                 self._note(event.dest_path, Hint.COMPLETE)
             elif isinstance(event, FileClosedEvent):
                 self._note(event.src_path, Hint.COMPLETE)
             elif isinstance(event, FileCreatedEvent | FileModifiedEvent):
                 self._note(event.src_path, self._writing)
+            elif isinstance(event, DirCreatedEvent):
+                self._note(event.src_path, Hint.SCANNED)  # a folder dropped in: quarantined once it settles
         except Exception:  # noqa: BLE001 - a handler must never kill the observer thread
             log.exception("event_handler_failed", event=repr(event))
 
@@ -160,8 +162,7 @@ class InboxWatcher:
         try:
             with os.scandir(self.inbox) as entries:
                 for entry in entries:
-                    if not entry.is_dir(follow_symlinks=False):
-                        self.tracker.note(Path(entry.path), Hint.SCANNED)
+                    self.tracker.note(Path(entry.path), Hint.SCANNED)
         except OSError as exc:
             log.error("inbox_scan_failed", inbox=str(self.inbox), reason=str(exc))
 

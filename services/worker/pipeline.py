@@ -68,8 +68,11 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
         log.info(events.FILE_MISSING, file=printable_name(str(path)), detail="already handled or removed")
         return "missing"
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
-            return _quarantine_unreadable(path, settings, "not a regular file (symlinks are not followed)")
+        if exc.errno == errno.ELOOP:
+            return _quarantine_unreadable(path, settings, "a symbolic link: links are not followed")
+        if exc.errno in (errno.EISDIR, errno.ENXIO):
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            return _quarantine_unreadable(path, settings, f"{kind}: only files are read")
         raise
     structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
     received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),

@@ -33,6 +33,9 @@ _NAME_NOISE = {"klantprofielen", "transparantie", "rapport", "report", "export",
 _PARTICLES = {"van", "en", "de", "der", "den", "op", "aan", "in"}
 _TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
 MAX_COUNT = 9_999_999
+# A labour-market region has a few dozen municipalities; far more rows is not this report, and
+# building them would only cost time.
+MAX_ROWS = 500
 _YEARS = range(1900, 3000)  # what Period accepts; a mangled '0021' is no period
 
 
@@ -173,6 +176,8 @@ def assemble_report(
                                        strict=True)))
             break
         rows.append(_row(label, numbers))
+        if len(rows) > MAX_ROWS:
+            raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
     if not saw_table_row:
         raise NotAReport("not a report table: no rows of a municipality and five counts")
     if totals is None:

@@ -1,0 +1,68 @@
+"""Odd and hostile drops: each ends stored or quarantined with a clear reason; the worker keeps going."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlmodel import select
+
+from shared.store.db import session_for
+from shared.store.tables import ReportRow, SourceFile
+from tests.conftest import wait_for
+from tests.faults import corpus, hostile
+from tests.faults.conftest import FaultRig
+from tests.faults.harness import start_pipeline
+
+
+def quarantine_reasons(rig: FaultRig) -> dict[str, str]:
+    reasons = {}
+    for sidecar in rig.settings.quarantine_dir.glob("*.reason.json"):
+        content = json.loads(sidecar.read_text())
+        reasons[content["file"]] = content["reason"]
+    return reasons
+
+
+def test_hostile_and_odd_input(rig: FaultRig, tmp_path: Path) -> None:
+    worker, _ = start_pipeline(rig.services)
+    inbox = rig.settings.inbox
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(corpus.valid_report(1))
+    (inbox / "link-to-secret.txt").symlink_to(outside)
+    (inbox / "a folder").mkdir()
+    (inbox / "a folder" / "inside.txt").write_bytes(corpus.valid_report(2))
+    stored_names = {"name with spaces.txt": corpus.valid_report(3),
+                    "line\nbreak {\"event\": \"forged\"}.txt": corpus.valid_report(4),
+                    "scripts.html": hostile.html_with_scripts(),
+                    "hostile-names.txt": hostile.report_with_hostile_names()}
+    for name, data in stored_names.items():
+        (inbox / name).write_bytes(data)
+    os.close(os.open(bytes(inbox) + b"/latin1-\xe9t\xe9.txt", os.O_WRONLY | os.O_CREAT))
+    with open(bytes(inbox) + b"/latin1-\xe9t\xe9.txt", "wb") as handle:
+        handle.write(corpus.valid_report(5))
+    (inbox / "huge.txt").write_bytes(b"x" * (rig.settings.max_file_bytes + 1))
+    (inbox / "bomb.xlsx").write_bytes(hostile.xlsx_zip_bomb())
+    (inbox / "spinning.pdf").write_bytes(hostile.spinning_pdf())
+
+    wait_for(lambda: not any(inbox.iterdir()), timeout=90, interval=0.2, message="the inbox to empty")
+    assert worker.process.poll() is None, "the worker died"
+    reasons = quarantine_reasons(rig)
+    assert reasons["link-to-secret.txt"] == "a symbolic link: links are not followed"
+    assert reasons["a folder"] == "a directory: only files are read"
+    assert reasons["huge.txt"].startswith("file too large")
+    assert reasons["bomb.xlsx"].startswith("file too large"), reasons["bomb.xlsx"]
+    assert "time limit" in reasons["spinning.pdf"], reasons["spinning.pdf"]
+    assert outside.read_bytes() == corpus.valid_report(1)  # never followed, never moved
+    assert (rig.settings.quarantine_dir / next(p for p in os.listdir(rig.settings.quarantine_dir)
+                                               if p.endswith("a folder")) / "inside.txt").exists()
+
+    with session_for(rig.settings.effective_database_url) as session:
+        stored = {s.name for s in session.exec(select(SourceFile).where(SourceFile.status == "stored"))}
+        municipalities = set(session.exec(select(ReportRow.municipality)).all())
+    assert stored == set(stored_names) | {"latin1-\\xe9t\\xe9.txt"}
+    assert hostile.SQL_NAME in municipalities and hostile.FORGED_NAME.replace("\n", " ") in municipalities
+
+    worker_lines = [line for s in rig.services.running for line in s.log_lines()]  # each line parsed as JSON
+    assert not any(line.get("forged") for line in worker_lines)
+    assert any(line["event"] == "report_stored" and "line\nbreak" in line["file"] for line in worker_lines)
