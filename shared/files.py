@@ -106,21 +106,28 @@ def staged_path(destination: Path) -> Path:
     return destination.with_name(f".{destination.name}.staged")
 
 
-def stage_file(source: Path, destination: Path) -> Path:
+def stage_file(source: Path, destination: Path, *, read: ReadFile | None = None) -> Path:
     """Put the file's bytes beside `destination` under a hidden name, leaving the source in place:
     a hard link on the same filesystem, else a copy that is fsynced. Fails before anything is
-    committed when the target is full or read-only."""
+    committed when the target is full or read-only; raises FileChanged when the file at `source` is
+    no longer the one that was `read` (replaced or rewritten meanwhile)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_stages(destination)
     staged = staged_path(destination)
     try:
         os.link(source, staged, follow_symlinks=False)
-        return staged
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
+    else:
+        if read is not None and not _same_file(os.lstat(staged), read):
+            staged.unlink()
+            raise FileChanged(f"{source.name} was replaced while it was being handled")
+        return staged
     try:
         with open(source, "rb") as src, open(staged, "wb") as dst:
+            if read is not None and not _same_file(os.fstat(src.fileno()), read):
+                raise FileChanged(f"{source.name} was replaced while it was being handled")
             shutil.copyfileobj(src, dst, _CHUNK)
             dst.flush()
             os.fsync(dst.fileno())

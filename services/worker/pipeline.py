@@ -87,7 +87,8 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
     if document is None:
         return _quarantine(path, read, received, reason, settings)
     final = settings.archive_dir / destination_name(path.name, read.sha256, utcnow())
-    stage_file(path, final)
+    if not _stage(path, final, read):
+        return "missing"
     try:
         result = _store(received, document, final, settings)
     except BaseException:
@@ -153,7 +154,8 @@ def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[Repo
 
 def _quarantine(path: Path, read: ReadFile, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:
     final = settings.quarantine_dir / destination_name(path.name, received.sha256, utcnow())
-    stage_file(path, final)
+    if not _stage(path, final, read):
+        return "missing"
     try:
         with session_for(settings.effective_database_url) as session:
             add_quarantined_file(session=session, received=received, reason=reason, fmt=None,
@@ -231,6 +233,18 @@ def _skip_same_figures(path: Path, read: ReadFile, result: StoreResult, settings
              reason="same figures as the current report", report_id=result.same_as.id,
              moved_to=printable_name(str(duplicate_to)))
     return "duplicate"
+
+
+def _stage(path: Path, final: Path, read: ReadFile) -> bool:
+    """Stage the copy; False when the file was deleted meanwhile (it is no longer ours to keep)."""
+    try:
+        stage_file(path, final, read=read)
+    except FileNotFoundError:
+        if path.exists():
+            raise
+        log.info(events.FILE_MISSING, detail="deleted while it was being handled")
+        return False
+    return True
 
 
 def _move_out(path: Path, destination: Path) -> bool:

@@ -215,3 +215,40 @@ def test_a_file_still_open_for_writing_is_left_for_later(settings: Settings) -> 
         assert path.exists() and count(settings, SourceFile) == 0
         writer.write(data[500:])
     assert ingest_file(path, settings=settings) == "stored"
+
+
+def test_file_replaced_while_being_handled_is_left_for_its_own_job(settings: Settings,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = drop(settings, "a.txt", seed_variants.west_brabant())
+    real_parse = pipeline.parse_report
+
+    def replace_then_parse(data: bytes, **options: object) -> object:
+        replacement = settings.inbox / ".new"
+        replacement.write_bytes(seed_variants.midden_limburg())
+        replacement.rename(path)  # a writer swaps the file in while the worker parses the old bytes
+        return real_parse(data, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse_report", replace_then_parse)
+    with pytest.raises(pipeline.FileChanged):
+        ingest_file(path, settings=settings)
+    assert count(settings, SourceFile) == 0 and not any(settings.archive_dir.iterdir())
+    monkeypatch.setattr(pipeline, "parse_report", real_parse)
+    assert ingest_file(path, settings=settings) == "stored"
+    [archived] = settings.archive_dir.iterdir()
+    assert archived.read_bytes() == seed_variants.midden_limburg()
+
+
+def test_file_deleted_while_being_handled_is_no_longer_ours(settings: Settings,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = drop(settings, "a.txt", seed_variants.west_brabant())
+    real_parse = pipeline.parse_report
+
+    def delete_then_parse(data: bytes, **options: object) -> object:
+        path.unlink()
+        return real_parse(data, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse_report", delete_then_parse)
+    with capture_logs() as logs:
+        assert ingest_file(path, settings=settings) == "missing"
+    assert count(settings, SourceFile) == 0 and not any(settings.archive_dir.iterdir())
+    assert [e["detail"] for e in logs if e["event"] == "file_missing"] == ["deleted while it was being handled"]
