@@ -36,12 +36,14 @@ def configure_logging(service: str, fmt: LogFormat = "auto", level: int = loggin
         # Not cached: prefork children must not keep loggers bound before the fork.
         cache_logger_on_first_use=False,
     )
+    # JSON lines carry a traceback as a string field; the console renderer prints it itself.
+    exceptions: list[Any] = [structlog.processors.format_exc_info] if use_json else []
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _add_service(service),
-            structlog.processors.format_exc_info if use_json else _keep,
+            *exceptions,
             renderer,
         ],
     )
@@ -92,10 +94,6 @@ def _add_service(service: str) -> Any:
         return event_dict
 
     return add_service
-
-
-def _keep(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return event_dict
 
 
 def get_logger(name: str = "klantprofielen") -> Any:

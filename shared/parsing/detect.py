@@ -67,7 +67,9 @@ def parse_report(data: bytes, *, name: str | None = None, max_bytes: int = DEFAU
     fmt = detect_format(data, name)
     try:
         return parser_for(fmt)(data, name=name)
-    except (NotAReport, KeyboardInterrupt, SystemExit, GeneratorExit, *passthrough):
+    except (NotAReport, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except passthrough:
         raise
     except BaseException as exc:  # noqa: BLE001 - a Rust panic in a reader arrives as a BaseException
         # Hostile bytes can trip any library in an unforeseen way; that must quarantine the file,

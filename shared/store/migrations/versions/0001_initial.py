@@ -6,15 +6,15 @@ Create Date: 2026-11-23
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-String = sqlmodel.sql.sqltypes.AutoString
+String = AutoString
 
 
 def upgrade() -> None:

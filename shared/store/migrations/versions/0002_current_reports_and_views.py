@@ -6,8 +6,8 @@ Create Date: 2026-11-23
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0002"
 down_revision = "0001"
@@ -43,7 +43,7 @@ WHERE r.is_current
 
 def upgrade() -> None:
     with op.batch_alter_table("report") as batch:
-        batch.add_column(sa.Column("content_sha256", sqlmodel.sql.sqltypes.AutoString(length=64),
+        batch.add_column(sa.Column("content_sha256", AutoString(length=64),
                                    nullable=False, server_default=""))
         batch.add_column(sa.Column("is_current", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch.add_column(sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True))
