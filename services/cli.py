@@ -126,6 +126,8 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         except EmbeddedBrokerError as exc:
             raise fail(str(exc), 1) from None
         settings = settings.model_copy(update={"broker_url": broker.url})
+        settings.embedded_broker_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.embedded_broker_file.write_text(broker.url)  # for status and health on this data dir
         log.info(events.BROKER_STARTED, url=broker.url)
     env = {**os.environ, **settings.as_environment()}
     children = [subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env)
@@ -149,6 +151,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         except subprocess.TimeoutExpired:
             child.kill()
     if broker is not None:
+        settings.embedded_broker_file.unlink(missing_ok=True)
         broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)

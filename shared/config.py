@@ -74,8 +74,19 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'klantprofielen.db').resolve()}"
 
     @property
+    def embedded_broker_file(self) -> Path:
+        """Where `klantprofielen run` writes the URL of its embedded broker while it runs."""
+        return self.data_dir / "run" / "embedded-broker-url"
+
+    @property
     def effective_broker_url(self) -> str:
-        return self.broker_url or DEFAULT_BROKER_URL
+        """The configured URL; else the embedded broker of a `run` on this data dir; else local Redis."""
+        if self.broker_url:
+            return self.broker_url
+        try:
+            return self.embedded_broker_file.read_text().strip() or DEFAULT_BROKER_URL
+        except OSError:
+            return DEFAULT_BROKER_URL
 
     def as_environment(self) -> dict[str, str]:
         """The settings as KLANTPROFIELEN_* variables, for child processes started by `run`."""

@@ -22,6 +22,14 @@ def test_run_stores_a_dropped_report_and_stops_cleanly(tmp_path: Path) -> None:
                  timeout=30, message="the worker to be ready")
         (inbox / "ml.txt").write_bytes(seed_variants.midden_limburg())
         wait_for(lambda: not (inbox / "ml.txt").exists(), timeout=20, message="the file to leave the inbox")
+        # Ops commands on the same data dir find the embedded broker by themselves.
+        health = klantprofielen("health", "--inbox", str(inbox), "--data-dir", str(data))
+        assert health.returncode == 0, health.stdout + health.stderr
+        assert [line.split()[0] for line in health.stdout.splitlines()] == ["ok", "ok", "ok"]
+        status = klantprofielen("status", "--json", "--inbox", str(inbox), "--data-dir", str(data))
+        assert status.returncode == 0, status.stdout + status.stderr
+        report = json.loads(status.stdout)
+        assert report["store"]["reports_today"] == 1 and report["queued"] == 0 and report["in_progress"] == 0
     finally:
         status = service.stop(signal.SIGTERM)
     assert status == 0, service.log_path.read_text()[-2000:]
