@@ -137,6 +137,7 @@ class InboxWatcher:
     def run_until_stopped(self) -> int:
         """Supervise until request_stop() or a dead thread, then stop; returns the exit status."""
         status = 0
+        self._write_heartbeat()
         while not self._stop.wait(1.0):
             self._write_heartbeat()
             if not self.alive() and not self._stop.is_set():
