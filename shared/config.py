@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # A file whose processing ended the worker process this many times is quarantined.
     max_worker_deaths_per_file: int = Field(default=3, ge=1)
     worker_max_tasks_per_child: int = Field(default=2000, ge=1)
+    # Jobs each pool process reserves ahead. 4 measured 308 reports/s against 280 for 2 and about 270
+    # for 1 (docs/benchmark.md); 1 is right when single jobs can be slow, as reserved jobs wait behind them.
+    worker_prefetch_multiplier: int = Field(default=4, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import glob
 import hashlib
 import json
 import os
@@ -103,7 +102,10 @@ def destination_name(original: str, sha256: str, when: datetime) -> str:
 
 
 def staged_path(destination: Path) -> Path:
-    return destination.with_name(f".{destination.name}.staged")
+    """Where the copy waits for the commit: hidden, beside the destination, and named without
+    destination_name's timestamp, so that every attempt at the same file (same hash, same name)
+    stages under one name and a dead attempt's copy is found without listing the folder."""
+    return destination.with_name(f".{destination.name.split('_', 1)[-1]}.staged")
 
 
 def stage_file(source: Path, destination: Path, *, read: ReadFile | None = None) -> Path:
@@ -138,11 +140,9 @@ def stage_file(source: Path, destination: Path, *, read: ReadFile | None = None)
 
 
 def _remove_stale_stages(destination: Path) -> None:
-    """Drop what an earlier attempt at the same file staged before its worker died: same hash and
-    name, another timestamp (see destination_name)."""
-    same_file = destination.name.split("_", 1)[-1]
-    for stale in destination.parent.glob(f".*_{glob.escape(same_file)}.staged"):
-        stale.unlink(missing_ok=True)
+    """Drop what an earlier attempt at the same file staged before its worker died (same hash and
+    name, so the same staged name): one unlink, not a listing of the whole archive."""
+    staged_path(destination).unlink(missing_ok=True)
 
 
 def finish_move(source: Path, destination: Path, *, read: ReadFile | None = None) -> None:

@@ -31,7 +31,9 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "task_time_limit": hard_limit,
         "task_soft_time_limit": max(1, int(hard_limit * 0.8)),
-        "worker_prefetch_multiplier": 1,
+        # Each pool process has its next job at hand when it finishes one (acks_late still
+        # redelivers reserved jobs if the worker dies); see the setting for the trade-off.
+        "worker_prefetch_multiplier": settings.worker_prefetch_multiplier,
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,

@@ -35,7 +35,7 @@ from shared.files import (
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
-from shared.store.db import session_for
+from shared.store.db import read_session_for, session_for
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
@@ -78,7 +78,7 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
     received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
                             received_path=printable_name(str(path)), size=read.size,
                             received_at=received_at or utcnow())
-    with session_for(settings.effective_database_url) as session:
+    with read_session_for(settings.effective_database_url) as session:
         existing = find_source(session=session, sha256=read.sha256)
     if existing is not None:
         return _finish_or_skip_duplicate(path, read, existing, settings)

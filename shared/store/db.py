@@ -47,6 +47,12 @@ def session_for(url: str) -> Session:
     return Session(get_engine(url), expire_on_commit=False)
 
 
+def read_session_for(url: str) -> Session:
+    """A session that only reads: on SQLite a deferred BEGIN, which takes no write lock, so a
+    lookup does not queue behind (or hold up) another process's write."""
+    return Session(get_engine(url).execution_options(read_only=True), expire_on_commit=False)
+
+
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -77,4 +83,5 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
