@@ -1,0 +1,184 @@
+"""What the service does end to end: a backfill dropped at once, a trickle of single files (latency),
+and a worker's memory over many jobs. Each runs its own `klantprofielen run` on a fresh data dir."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpus import CorpusFile
+from benchmarks.service import Service, ServiceError, parse_utc
+from benchmarks.stats import summary, tree_memory
+
+_TASK_ID = re.compile(r"\[([0-9a-f-]{36})\]")
+_RUNTIME = re.compile(r"succeeded in ([0-9.e-]+)s")
+
+
+def _outcome(service: Service, expected: int) -> dict[str, Any]:
+    total, stored = service.counts()
+    return {"rows": total, "stored": stored, "quarantined": total - stored, "expected": expected,
+            "all_stored": stored == expected, "left_in_inbox": service.inbox_count(),
+            "archived": service.archive_count(), "findings": service.finding_count()}
+
+
+def _cpu_use(before: dict[str, float], after: dict[str, float], files: int, seconds: float) -> dict[str, Any]:
+    """CPU ms per file by role, and how busy the whole machine was (100% = every core)."""
+    used = {role: after[role] - before.get(role, 0.0) for role in sorted(after)}
+    return {"cpu_ms_per_file_by_role": {role: round(1000 * value / files, 2) for role, value in used.items()},
+            "cpu_busy_percent_of_machine": round(100 * sum(used.values()) / (seconds * (os.cpu_count() or 1)), 1)}
+
+
+def backfill(files: Sequence[CorpusFile], root: Path, *, concurrency: int | None,
+             poll_seconds: float = 0.05, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """All files renamed into the inbox at once; seconds until every one has its row."""
+    service = Service(root, concurrency=concurrency, env=env)
+    service.start()
+    try:
+        pool = len(service.pool_pids())
+        staged = service.stage(files)
+        cpu_before = service.cpu_by_role()
+        wall_start = time.time()
+        start = time.monotonic()
+        for path in staged:
+            service.drop(path)
+        dropped = time.monotonic() - start
+        first_row = None
+        deadline = start + max(120.0, len(files) / 5)
+        while True:
+            total = service.counts()[0]
+            now = time.monotonic()
+            if total and first_row is None:
+                first_row = now - start
+            if total >= len(files) or now > deadline or service.process.poll() is not None:  # type: ignore[union-attr]
+                break
+            time.sleep(poll_seconds)
+        seconds = time.monotonic() - start
+        cpu_after = service.cpu_by_role()
+        time.sleep(0.3)  # let the last moves finish before counting the inbox
+        outcome = _outcome(service, len(files))
+        memory = tree_memory(service.worker_pid() or 0)
+    finally:
+        status = service.stop()
+    records = service.log_records()
+    enqueued = [parse_utc(r["timestamp"]).timestamp() - wall_start for r in records
+                if r.get("event") == "file_enqueued"]
+    runtimes = [float(m.group(1)) * 1000 for r in records
+                if (m := _RUNTIME.search(str(r.get("event", ""))))]
+    return {"files": len(files), "concurrency": concurrency or "default", "pool_processes": pool,
+            "seconds": round(seconds, 3), "reports_per_second": round(len(files) / seconds, 1),
+            "drop_seconds": round(dropped, 3), "first_row_seconds": round(first_row or 0, 3),
+            "last_enqueued_seconds": round(max(enqueued), 3) if enqueued else None,
+            "enqueued": len(enqueued), "task_runtime_ms": summary(runtimes),
+            **_cpu_use(cpu_before, cpu_after, len(files), seconds), **outcome,
+            "worker_memory_after": memory,
+            "exit_status": status, "logs": service.log_summary(), "log_file": str(service.log_path)}
+
+
+def trickle(files: Sequence[CorpusFile], root: Path, *, poll_seconds: float = 0.002,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Files dropped one at a time, each after the one before has left the inbox; drop -> committed."""
+    service = Service(root, env=env)
+    service.start()
+    drops: dict[str, float] = {}
+    seen_ms: list[float] = []
+    commit_ms: list[float] = []
+    by_format: dict[str, list[float]] = defaultdict(list)
+    missing = 0
+    try:
+        staged = service.stage(files)
+        for count, (item, path) in enumerate(zip(files, staged, strict=True), start=1):
+            wall = time.time()
+            start = time.monotonic()
+            service.drop(path)
+            drops[item.name] = wall
+            if not service.wait_for_rows(count, timeout=30, interval=poll_seconds):
+                missing += 1
+                break
+            seen_ms.append((time.monotonic() - start) * 1000)
+            times = service.row_times(item.name)
+            if times is not None:
+                commit_ms.append((times[1].timestamp() - wall) * 1000)
+                by_format[item.fmt].append(commit_ms[-1])
+            _wait_gone(service.inbox / item.name)
+        outcome = _outcome(service, len(files))
+    finally:
+        status = service.stop()
+    return {"files": len(files), "commit_ms": summary(commit_ms, 1), "seen_by_poll_ms": summary(seen_ms, 1),
+            "commit_ms_median_by_format": {fmt: summary(v, 1)["median"] for fmt, v in sorted(by_format.items())},
+            "stages_ms": _latency_stages(service, drops), "timed_out": missing, **outcome,
+            "exit_status": status, "logs": service.log_summary(), "log_file": str(service.log_path)}
+
+
+def _wait_gone(path: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def _latency_stages(service: Service, drops: dict[str, float]) -> dict[str, Any]:
+    """Where a trickled file's time goes, from the logs and the row: drop -> watcher sends the job
+    (received_at) -> the worker receives it -> the commit starts (stored_at) -> report_stored logged."""
+    enqueued: dict[str, str] = {}
+    received: dict[str, float] = {}
+    logged: dict[str, float] = {}
+    for record in service.log_records():
+        event = str(record.get("event", ""))
+        when = parse_utc(record["timestamp"]).timestamp() if "timestamp" in record else 0.0
+        if event == "file_enqueued":
+            enqueued[record["task_id"]] = Path(record["file"]).name
+        elif event.endswith("] received") and (match := _TASK_ID.search(event)):
+            received[match.group(1)] = when
+        elif event == "report_stored" and "task_id" in record:
+            logged[record["task_id"]] = when
+    stages: dict[str, list[float]] = defaultdict(list)
+    for task_id, name in enqueued.items():
+        times = service.row_times(name)
+        if name not in drops or times is None or task_id not in received:
+            continue
+        drop, (received_at, stored_at) = drops[name], times
+        stages["drop_to_job_sent"].append((received_at.timestamp() - drop) * 1000)
+        stages["job_sent_to_worker_received"].append((received[task_id] - received_at.timestamp()) * 1000)
+        stages["worker_received_to_commit"].append((stored_at.timestamp() - received[task_id]) * 1000)
+        if task_id in logged:
+            stages["commit_to_stored_logged"].append((logged[task_id] - stored_at.timestamp()) * 1000)
+    return {name: summary(values, 1) for name, values in stages.items()}
+
+
+def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
+           env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A worker's RSS (main + pool children, from /proc) at start and after every batch of jobs."""
+    service = Service(root, env=env)
+    service.start()
+    samples: list[dict[str, Any]] = []
+    try:
+        worker = service.worker_pid()
+        if worker is None:
+            raise ServiceError("no worker process under klantprofielen run")
+        time.sleep(1.0)
+        samples.append({"jobs": 0, **tree_memory(worker)})
+        size = max(1, -(-len(files) // batches))
+        done = 0
+        for first in range(0, len(files), size):
+            batch = files[first:first + size]
+            for path in service.stage(batch):
+                service.drop(path)
+            done += len(batch)
+            if not service.wait_for_rows(done, timeout=max(120.0, len(batch) / 5), interval=0.05):
+                break
+            time.sleep(0.5)
+            samples.append({"jobs": done, **tree_memory(worker)})
+        outcome = _outcome(service, len(files))
+    finally:
+        status = service.stop()
+    start, warm, end = samples[0], samples[min(1, len(samples) - 1)], samples[-1]
+    return {"jobs": end["jobs"], "start_rss_mib": start["rss_mib"], "after_first_batch_rss_mib": warm["rss_mib"],
+            "end_rss_mib": end["rss_mib"], "end_pss_mib": end["pss_mib"],
+            "growth_from_start_percent": round(100 * (end["rss_mib"] / start["rss_mib"] - 1), 1),
+            "growth_from_first_batch_percent": round(100 * (end["rss_mib"] / warm["rss_mib"] - 1), 1),
+            "samples": samples, **outcome, "exit_status": status, "logs": service.log_summary(),
+            "log_file": str(service.log_path)}
