@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, insert, text, update
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from shared.models import ReportDocument
 from shared.store.tables import Report, SourceFile, utcnow
@@ -47,12 +47,6 @@ def content_sha256(document: ReportDocument) -> str:
     """A hash of the figures alone, so that one report in two formats hashes the same."""
     figures = document.model_dump(mode="json", include={"region", "period", "rows", "totals", "register"})
     return hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()
-
-
-def find_current_report(*, session: Session, region_name: str, year: int, quarter: int) -> Report | None:
-    return session.exec(select(Report).where(
-        Report.region_name == region_name, Report.year == year, Report.quarter == quarter,
-        col(Report.is_current).is_(True))).first()
 
 
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
