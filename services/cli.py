@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -109,6 +107,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         concurrency: ConcurrencyOpt = None) -> None:
     """Watcher and worker together on one machine (embedded Redis unless --broker-url is set)."""
     from services.embedded_broker import EmbeddedBrokerError, EmbeddedRedis
+    from services.supervisor import supervise
     from shared.logging import configure_logging, get_logger
 
     settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
@@ -130,26 +129,9 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         settings.embedded_broker_file.write_text(broker.url)  # for status and health on this data dir
         log.info(events.BROKER_STARTED, url=broker.url)
     env = {**os.environ, **settings.as_environment()}
-    children = [subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env)
-                for command in ("worker", "watch")]
     stopping: list[int] = []
     _stop_on_signals(lambda: stopping.append(1))
-    status = 0
-    while not stopping:
-        exited = [child for child in children if child.poll() is not None]
-        if exited:
-            log.error("child_exited", pid=exited[0].pid, status=exited[0].returncode)
-            status = 1
-            break
-        time.sleep(0.2)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    status = supervise(("worker", "watch"), env, lambda: bool(stopping), log)
     if broker is not None:
         settings.embedded_broker_file.unlink(missing_ok=True)
         broker.stop()

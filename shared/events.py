@@ -19,3 +19,5 @@ MOVE_FAILED = "move_failed"
 
 BROKER_STARTED = "embedded_broker_started"
 SERVICE_STOPPED = "service_stopped"
+CHILD_EXITED = "child_exited"
+CHILD_RESTARTED = "child_restarted"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
+from pathlib import Path
 
+from services.supervisor import FIRST_START_GRACE_SECONDS
 from tests.conftest import wait_for
 from tests.faults import corpus
 from tests.faults.conftest import FaultRig
-from tests.faults.harness import kill_hard, settle, start_pipeline
+from tests.faults.harness import child_pids, kill_hard, settle, start_pipeline
 
 
 def test_worker_killed_mid_jobs_loses_and_doubles_nothing(rig: FaultRig) -> None:
@@ -89,3 +93,22 @@ def test_chaos(rig: FaultRig) -> None:
     settle(rig.drops, timeout=120)
     # Duplicates by content count as valid files that land in the archive, stored once by hash.
     rig.drops.assert_invariant(valid=valid, quarantined=quarantined)
+
+
+def test_run_restarts_a_worker_that_dies(rig: FaultRig) -> None:
+    started = time.monotonic()
+    service = rig.services.start("run", ready_event="watcher_started")
+    wait_for(lambda: "ready." in service.log_path.read_text(), timeout=30, message="the worker to be ready")
+    # A child that dies within the first seconds is taken for a configuration error (run stops then).
+    time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.5 - (time.monotonic() - started)))
+    [worker_pid] = [pid for pid in child_pids(service.process.pid)
+                    if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(worker_pid, signal.SIGKILL)
+    wait_for(lambda: any(e["event"] == "child_restarted" for e in service.log_lines()), timeout=20,
+             message="run to restart the worker")
+    rig.drops.drop("after-restart.txt", corpus.valid_report(1))
+    settle(rig.drops, timeout=60)
+    rig.drops.assert_invariant(valid={"after-restart.txt"}, quarantined=set())
+    [exited] = [e for e in service.log_lines() if e["event"] == "child_exited"]
+    assert exited["command"] == "worker" and exited["status"] == -signal.SIGKILL
+    assert service.process.poll() is None
