@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         """The configured URL, else SQLite under the data dir."""
-        return self.database_url or f"sqlite:///{(self.data_dir / 'klantprofielen.db').resolve()}"
+        # data_dir is already absolute (validator): no filesystem look-up on this per-job path.
+        return self.database_url or f"sqlite:///{self.data_dir / 'klantprofielen.db'}"
 
     @property
     def embedded_broker_file(self) -> Path:

@@ -114,8 +114,8 @@ def stage_file(source: Path, destination: Path, *, read: ReadFile | None = None)
     committed when the target is full or read-only; raises FileChanged when the file at `source` is
     no longer the one that was `read` (replaced or rewritten meanwhile)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_stages(destination)
     staged = staged_path(destination)
+    staged.unlink(missing_ok=True)  # what an earlier attempt at the same file left when its worker died
     try:
         os.link(source, staged, follow_symlinks=False)
     except OSError as exc:
@@ -137,12 +137,6 @@ def stage_file(source: Path, destination: Path, *, read: ReadFile | None = None)
         staged.unlink(missing_ok=True)
         raise
     return staged
-
-
-def _remove_stale_stages(destination: Path) -> None:
-    """Drop what an earlier attempt at the same file staged before its worker died (same hash and
-    name, so the same staged name): one unlink, not a listing of the whole archive."""
-    staged_path(destination).unlink(missing_ok=True)
 
 
 def finish_move(source: Path, destination: Path, *, read: ReadFile | None = None) -> None:

@@ -74,10 +74,7 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
             kind = "a directory" if path.is_dir() else "not a regular file"
             return _quarantine_unreadable(path, settings, f"{kind}: only files are read")
         raise
-    structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
-    received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
-                            received_path=printable_name(str(path)), size=read.size,
-                            received_at=received_at or utcnow())
+    received = _received(path, read, received_at)
     with read_session_for(settings.effective_database_url) as session:
         existing = find_source(session=session, sha256=read.sha256)
     if existing is not None:
@@ -117,10 +114,15 @@ def quarantine_unprocessable(path: Path, *, settings: Settings, reason: str) -> 
         read = read_regular_file(path, max_bytes=0)
     except FileNotFoundError:
         return "missing"
+    return _quarantine(path, read, _received(path, read, None), reason, settings)
+
+
+def _received(path: Path, read: ReadFile, received_at: datetime | None) -> ReceivedFile:
+    """What is known of the file once read; binds it to the log context of the job."""
     structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
-    received = ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
-                            received_path=printable_name(str(path)), size=read.size, received_at=utcnow())
-    return _quarantine(path, read, received, reason, settings)
+    return ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
+                        received_path=printable_name(str(path)), size=read.size,
+                        received_at=received_at or utcnow())
 
 
 def _store(received: ReceivedFile, document: ReportDocument, final: Path, settings: Settings) -> StoreResult | None:

@@ -73,10 +73,8 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
                                      .values(is_current=False, superseded_at=now))
         if retired.rowcount != 1:
             raise StoreConflict(f"report {current.id} was superseded concurrently")
-    source_id = _inserted_id(connection.execute(insert(_TABLES["source_file"]).values(
-        sha256=received.sha256, name=received.name, received_path=received.received_path, size=received.size,
-        format=document.source.format, status="stored", reason=None, received_at=received.received_at,
-        stored_at=now, final_path=final_path)))
+    source_id = _insert_source(session=session, received=received, status="stored", reason=None,
+                               fmt=document.source.format, final_path=final_path, now=now)
     values = {
         "source_file_id": source_id,
         "region_code": document.region.code,
@@ -122,19 +120,15 @@ def _lock_region_period(session: Session, document: ReportDocument) -> None:
 
 
 def add_quarantined_file(*, session: Session, received: ReceivedFile, reason: str, fmt: str | None,
-                         final_path: str) -> SourceFile:
-    """Record a file that is not a readable report (not committed)."""
-    return _add_source(session=session, received=received, status="quarantined", reason=reason, fmt=fmt,
-                       final_path=final_path, now=utcnow())
+                         final_path: str) -> int:
+    """Record a file that is not a readable report (not committed); returns its source_file id."""
+    return _insert_source(session=session, received=received, status="quarantined", reason=reason, fmt=fmt,
+                          final_path=final_path, now=utcnow())
 
 
-def _add_source(*, session: Session, received: ReceivedFile, status: str, reason: str | None,
-                fmt: str | None, final_path: str, now: datetime) -> SourceFile:
-    source = SourceFile.model_validate({
-        "sha256": received.sha256, "name": received.name, "received_path": received.received_path,
-        "size": received.size, "format": fmt, "status": status, "reason": reason,
-        "received_at": received.received_at, "stored_at": now, "final_path": final_path,
-    })
-    session.add(source)
-    session.flush()
-    return source
+def _insert_source(*, session: Session, received: ReceivedFile, status: str, reason: str | None,
+                   fmt: str | None, final_path: str, now: datetime) -> int:
+    return _inserted_id(session.connection().execute(insert(_TABLES["source_file"]).values(
+        sha256=received.sha256, name=received.name, received_path=received.received_path, size=received.size,
+        format=fmt, status=status, reason=reason, received_at=received.received_at, stored_at=now,
+        final_path=final_path)))

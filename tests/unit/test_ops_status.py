@@ -55,11 +55,11 @@ def populated(sqlite_url: str) -> dict[str, int]:
                            NOW - timedelta(days=7))
         for number in range(12):
             data = f"not a report {number}".encode()
-            source = add_quarantined_file(session=session, received=_received(data, f"junk-{number}.txt"),
-                                          reason=f"reason {number}", fmt=None,
-                                          final_path=f"/data/quarantine/junk-{number}.txt")
-            source.stored_at = NOW - timedelta(hours=number + 1)  # junk-0 is the newest
-            session.add(source)
+            source_id = add_quarantined_file(session=session, received=_received(data, f"junk-{number}.txt"),
+                                             reason=f"reason {number}", fmt=None,
+                                             final_path=f"/data/quarantine/junk-{number}.txt")
+            session.exec(update(SourceFile).where(col(SourceFile.id) == source_id)  # junk-0 is the newest
+                         .values(stored_at=NOW - timedelta(hours=number + 1)))
         session.commit()
     assert yesterday > 0 and last_week > 0, "the broken seeds must produce findings"
     return {"findings_yesterday": yesterday, "findings_last_week": last_week}
