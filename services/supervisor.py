@@ -1,7 +1,7 @@
 """Keeping `klantprofielen run`'s two processes up: a child that exits is started again with backoff,
 as compose's restart policy or systemd would (a Celery worker exits, for one, when kombu fails to close
-a channel after Redis went away). A child that fails right at its first start is a configuration
-problem: then the whole service stops."""
+a channel after Redis went away, with status 0). A child that fails with an error status within the
+first seconds of its first start is a configuration problem: then the whole service stops."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def supervise(commands: tuple[str, ...], env: dict[str, str], should_stop: Calla
                 if now - child.started_at > HEALTHY_AFTER_SECONDS:
                     child.failures_in_a_row = 0
                 continue
-            if child.starts == 1 and now - child.started_at < FIRST_START_GRACE_SECONDS:
+            if code != 0 and child.starts == 1 and now - child.started_at < FIRST_START_GRACE_SECONDS:
                 log.error(events.CHILD_EXITED, command=child.command, status=code,
                           detail="failed at start; stopping the service")
                 status = 1
