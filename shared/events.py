@@ -16,6 +16,7 @@ FINDINGS_TRUNCATED = "findings_truncated"
 STORE_RETRY = "store_retry"
 STORE_GAVE_UP = "store_gave_up"
 MOVE_FAILED = "move_failed"
+WORKER_WARM_UP_FAILED = "worker_warm_up_failed"
 
 BROKER_STARTED = "embedded_broker_started"
 SERVICE_STOPPED = "service_stopped"

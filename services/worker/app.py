@@ -7,14 +7,22 @@ from typing import Any
 import structlog
 from celery import Celery, signals
 
+from shared import events
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal
 from shared.jobs import celery_config
-from shared.logging import configure_logging
-from shared.store.db import dispose_engines, get_engine
+from shared.logging import configure_logging, get_logger
+from shared.parsing.selfcheck import check_parsers
+from shared.store.db import dispose_engines, get_engine, read_session_for
+from shared.store.service import find_source
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
 _state: dict[str, Any] = {}
+log = get_logger("klantprofielen.worker")
+
+
+class WorkerStartError(RuntimeError):
+    """The worker must not start; the message is one line for stderr."""
 
 
 def configure_worker_app(settings: Settings) -> Celery:
@@ -24,6 +32,9 @@ def configure_worker_app(settings: Settings) -> Celery:
     app.conf.update(celery_config(settings, settings.effective_broker_url))
     if settings.worker_concurrency:
         app.conf.worker_concurrency = settings.worker_concurrency
+    problems = check_parsers()
+    if problems:
+        raise WorkerStartError(f"parser self-check failed: {'; '.join(problems)}")
     get_engine(settings.effective_database_url)  # create the schema once, before forking
     dispose_engines()
     return app
@@ -48,6 +59,21 @@ def _after_fork(**_: Any) -> None:
     ignore_lease_break_signal()
     dispose_engines()
     configure_logging("worker", worker_settings().log_format)
+    _warm_up(worker_settings())
+
+
+def _warm_up(settings: Settings) -> None:
+    """Bring a new pool process to its working size before its first job: parse the samples
+    (imports and first-use allocations of every parser) and make the duplicate look-up once
+    (connection, compiled statement). Trouble here is logged; the job itself would meet it too."""
+    problems = check_parsers()
+    if problems:
+        log.warning(events.WORKER_WARM_UP_FAILED, reason="; ".join(problems))
+    try:
+        with read_session_for(settings.effective_database_url) as session:
+            find_source(session=session, sha256="")
+    except Exception as exc:  # noqa: BLE001 - the database may be down now; jobs retry for that
+        log.warning(events.WORKER_WARM_UP_FAILED, reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
 @signals.task_prerun.connect
