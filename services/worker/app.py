@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from celery import Celery, signals
 
+from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal
@@ -17,6 +18,7 @@ from shared.store.db import dispose_engines, get_engine, read_session_for
 from shared.store.service import find_source
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
+app.steps["worker"].add(SweepCancelledTimers)
 _state: dict[str, Any] = {}
 log = get_logger("klantprofielen.worker")
 
