@@ -8,13 +8,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, text, update
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import CursorResult, bindparam, insert, select, text, update
+from sqlalchemy.orm import configure_mappers
+from sqlmodel import Session, SQLModel
 
 from shared.models import ReportDocument
 from shared.store.tables import Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding
+_SOURCES, _REPORTS = _TABLES["source_file"], _TABLES["report"]
+
+# Built once: a statement object per call costs more than the insert it describes (SQLAlchemy
+# coerces its clauses and computes its cache key each time).
+_SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"))
+_SELECT_CURRENT = select(_REPORTS.c.id, _REPORTS.c.content_sha256).where(
+    _REPORTS.c.region_name == bindparam("region_name"), _REPORTS.c.year == bindparam("year"),
+    _REPORTS.c.quarter == bindparam("quarter"), _REPORTS.c.is_current.is_(True))
+_RETIRE_CURRENT = update(_REPORTS).where(_REPORTS.c.id == bindparam("current_id"), _REPORTS.c.is_current).values(
+    is_current=False, superseded_at=bindparam("now"))
+_LINK_SUPERSEDED = update(_REPORTS).where(_REPORTS.c.id == bindparam("current_id")).values(
+    superseded_by_id=bindparam("new_id"))
+_INSERT = {name: insert(table) for name, table in _TABLES.items()}
+# The results below are built with model_construct, which needs the mappers set up; no ORM query
+# may have run yet in this process to do that.
+configure_mappers()
 
 
 @dataclass(frozen=True)
@@ -29,7 +46,9 @@ class ReceivedFile:
 
 
 def find_source(*, session: Session, sha256: str) -> SourceFile | None:
-    return session.exec(select(SourceFile).where(SourceFile.sha256 == sha256)).first()
+    """The source file stored with these bytes, as plain data (not attached to the session)."""
+    found = session.connection().execute(_SELECT_SOURCE, {"sha256": sha256}).first()
+    return SourceFile.model_construct(**found._mapping) if found is not None else None
 
 
 class StoreConflict(RuntimeError):
@@ -61,16 +80,14 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     content = content_sha256(document)
     _lock_region_period(session, document)
     connection = session.connection()
-    reports = _TABLES["report"]
-    found = connection.execute(select(reports.c.id, reports.c.content_sha256).where(
-        reports.c.region_name == document.region.name, reports.c.year == document.period.year,
-        reports.c.quarter == document.period.quarter, reports.c.is_current.is_(True))).first()
+    found = connection.execute(_SELECT_CURRENT, {"region_name": document.region.name,
+                                                 "year": document.period.year,
+                                                 "quarter": document.period.quarter}).first()
     current = session.get(Report, found.id) if found is not None else None
     if current is not None and current.content_sha256 == content:
         return StoreResult(report=None, same_as=current)
     if current is not None:
-        retired = connection.execute(update(reports).where(reports.c.id == current.id, reports.c.is_current)
-                                     .values(is_current=False, superseded_at=now))
+        retired = connection.execute(_RETIRE_CURRENT, {"current_id": current.id, "now": now})
         if retired.rowcount != 1:
             raise StoreConflict(f"report {current.id} was superseded concurrently")
     source_id = _insert_source(session=session, received=received, status="stored", reason=None,
@@ -90,15 +107,15 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         "content_sha256": content,
         "is_current": True,
     }
-    report_id = _inserted_id(connection.execute(insert(reports).values(values)))
+    report_id = _inserted_id(connection.execute(_INSERT["report"], values))
     if current is not None:
-        connection.execute(update(reports).where(reports.c.id == current.id).values(superseded_by_id=report_id))
-    connection.execute(insert(_TABLES["report_row"]), [
+        connection.execute(_LINK_SUPERSEDED, {"current_id": current.id, "new_id": report_id})
+    connection.execute(_INSERT["report_row"], [
         {"report_id": report_id, "position": position, **row.model_dump()}
         for position, row in enumerate(document.rows)
     ])
     if document.findings:
-        connection.execute(insert(_TABLES["finding"]), [
+        connection.execute(_INSERT["finding"], [
             {"report_id": report_id, **finding.model_dump()} for finding in document.findings
         ])
     return StoreResult(report=Report.model_construct(id=report_id, **values), superseded=current)
@@ -128,7 +145,7 @@ def add_quarantined_file(*, session: Session, received: ReceivedFile, reason: st
 
 def _insert_source(*, session: Session, received: ReceivedFile, status: str, reason: str | None,
                    fmt: str | None, final_path: str, now: datetime) -> int:
-    return _inserted_id(session.connection().execute(insert(_TABLES["source_file"]).values(
-        sha256=received.sha256, name=received.name, received_path=received.received_path, size=received.size,
-        format=fmt, status=status, reason=reason, received_at=received.received_at, stored_at=now,
-        final_path=final_path)))
+    return _inserted_id(session.connection().execute(_INSERT["source_file"], {
+        "sha256": received.sha256, "name": received.name, "received_path": received.received_path,
+        "size": received.size, "format": fmt, "status": status, "reason": reason,
+        "received_at": received.received_at, "stored_at": now, "final_path": final_path}))
