@@ -21,15 +21,28 @@ class AttemptLedger:
         entry = self._entry(path)
         if entry is None:
             return 1, None
+        try:  # the common case, no earlier attempt: one exclusive create, no read, no rename
+            descriptor = os.open(entry, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            return self.begin(path)
+        except FileExistsError:
+            return self._count_again(entry), entry
         try:
-            count = int(entry.read_text() or "0") + 1
+            os.write(descriptor, b"1")  # a death before this write leaves it empty: read as 1
+        finally:
+            os.close(descriptor)
+        return 1, entry
+
+    def _count_again(self, entry: Path) -> int:
+        try:
+            count = int(entry.read_text() or "1") + 1  # the entry exists: one attempt began at least
         except (FileNotFoundError, ValueError):
             count = 1
-        self.directory.mkdir(parents=True, exist_ok=True)
         partial = entry.with_name(entry.name + ".writing")
         partial.write_text(str(count))
         os.replace(partial, entry)
-        return count, entry
+        return count
 
     def end(self, entry: Path | None) -> None:
         if entry is not None:
