@@ -14,7 +14,7 @@ from shared.files import ignore_lease_break_signal
 from shared.jobs import celery_config
 from shared.logging import configure_logging, get_logger
 from shared.parsing.selfcheck import check_parsers
-from shared.store.db import dispose_engines, get_engine, read_session_for
+from shared.store.db import dispose_engines, get_engine, read_connection_for
 from shared.store.service import find_source
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
@@ -72,8 +72,8 @@ def _warm_up(settings: Settings) -> None:
     if problems:
         log.warning(events.WORKER_WARM_UP_FAILED, reason="; ".join(problems))
     try:
-        with read_session_for(settings.effective_database_url) as session:
-            find_source(session=session, sha256="")
+        with read_connection_for(settings.effective_database_url) as connection:
+            find_source(connection=connection, sha256="")
     except Exception as exc:  # noqa: BLE001 - the database may be down now; jobs retry for that
         log.warning(events.WORKER_WARM_UP_FAILED, reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 

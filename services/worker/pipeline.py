@@ -35,7 +35,7 @@ from shared.files import (
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
-from shared.store.db import read_session_for, session_for
+from shared.store.db import read_connection_for, session_for
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
@@ -75,8 +75,8 @@ def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None 
             return _quarantine_unreadable(path, settings, f"{kind}: only files are read")
         raise
     received = _received(path, read, received_at)
-    with read_session_for(settings.effective_database_url) as session:
-        existing = find_source(session=session, sha256=read.sha256)
+    with read_connection_for(settings.effective_database_url) as connection:
+        existing = find_source(connection=connection, sha256=read.sha256)
     if existing is not None:
         return _finish_or_skip_duplicate(path, read, existing, settings)
 
@@ -136,7 +136,7 @@ def _store(received: ReceivedFile, document: ReportDocument, final: Path, settin
                 return result
         except (IntegrityError, StoreConflict):
             with session_for(settings.effective_database_url) as session:
-                if find_source(session=session, sha256=received.sha256) is not None:
+                if find_source(connection=session.connection(), sha256=received.sha256) is not None:
                     return None
             if attempt == STORE_ATTEMPTS:
                 raise
@@ -216,7 +216,7 @@ def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, 
 
 def _skip_concurrent_duplicate(path: Path, read: ReadFile, settings: Settings) -> Outcome:
     with session_for(settings.effective_database_url) as session:
-        existing = find_source(session=session, sha256=read.sha256)
+        existing = find_source(connection=session.connection(), sha256=read.sha256)
     if existing is None:  # the unique key that failed was not the hash: a real error
         raise RuntimeError(f"integrity error storing {printable_name(path.name)} without an existing row")
     return _finish_or_skip_duplicate(path, read, existing, settings)

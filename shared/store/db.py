@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -14,6 +14,7 @@ from shared.store.migrate import upgrade_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _engines: dict[str, Engine] = {}
+_read_only_engines: dict[str, Engine] = {}  # views of _engines' engines, sharing their pools
 
 
 class DatabaseSetupError(RuntimeError):
@@ -38,6 +39,7 @@ def dispose_engines() -> None:
 
 def close_engine(url: str) -> None:
     """Close and forget the engine for a URL (tests, and commands that are done)."""
+    _read_only_engines.pop(url, None)
     engine = _engines.pop(url, None)
     if engine is not None:
         engine.dispose()
@@ -47,10 +49,14 @@ def session_for(url: str) -> Session:
     return Session(get_engine(url), expire_on_commit=False)
 
 
-def read_session_for(url: str) -> Session:
-    """A session that only reads: on SQLite a deferred BEGIN, which takes no write lock, so a
-    lookup does not queue behind (or hold up) another process's write."""
-    return Session(get_engine(url).execution_options(read_only=True), expire_on_commit=False)
+def read_connection_for(url: str) -> Connection:
+    """A connection that only reads (use it in a with block): on SQLite a deferred BEGIN, which takes
+    no write lock, so a look-up does not queue behind (or hold up) another process's write. A plain
+    Core connection, not a Session: this is the look-up every job makes."""
+    engine = _read_only_engines.get(url)
+    if engine is None:
+        engine = _read_only_engines[url] = get_engine(url).execution_options(read_only=True)
+    return engine.connect()
 
 
 def _create_engine(url: str) -> Engine:

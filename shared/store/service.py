@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, insert, select, text, update
+from sqlalchemy import Connection, CursorResult, bindparam, insert, select, text, update
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel
 
@@ -45,9 +45,9 @@ class ReceivedFile:
     received_at: datetime
 
 
-def find_source(*, session: Session, sha256: str) -> SourceFile | None:
-    """The source file stored with these bytes, as plain data (not attached to the session)."""
-    found = session.connection().execute(_SELECT_SOURCE, {"sha256": sha256}).first()
+def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
+    """The source file stored with these bytes, as plain data (not attached to a session)."""
+    found = connection.execute(_SELECT_SOURCE, {"sha256": sha256}).first()
     return SourceFile.model_construct(**found._mapping) if found is not None else None
 
 
