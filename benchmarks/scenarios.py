@@ -149,6 +149,18 @@ def _latency_stages(service: Service, drops: dict[str, float]) -> dict[str, Any]
     return {name: summary(values, 1) for name, values in stages.items()}
 
 
+def _full_pool_memory(worker: int, processes: int, timeout: float = 10.0) -> dict[str, Any]:
+    """The tree's memory once it has all its processes again: a pool process that reached
+    worker_max_tasks_per_child is replaced a moment after it exits, and a tree caught in between
+    would look smaller than it is."""
+    deadline = time.monotonic() + timeout
+    sample = tree_memory(worker)
+    while sample["processes"] < processes and time.monotonic() < deadline:
+        time.sleep(0.05)
+        sample = tree_memory(worker)
+    return sample
+
+
 def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
            env: dict[str, str] | None = None) -> dict[str, Any]:
     """A worker's RSS (main + pool children, from /proc) at start and after every batch of jobs."""
@@ -160,6 +172,7 @@ def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
         if worker is None:
             raise ServiceError("no worker process under klantprofielen run")
         time.sleep(1.0)
+        processes = tree_memory(worker)["processes"]
         samples.append({"jobs": 0, **tree_memory(worker)})
         size = max(1, -(-len(files) // batches))
         done = 0
@@ -171,7 +184,7 @@ def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
             if not service.wait_for_rows(done, timeout=max(120.0, len(batch) / 5), interval=0.05):
                 break
             time.sleep(0.5)
-            samples.append({"jobs": done, **tree_memory(worker)})
+            samples.append({"jobs": done, **_full_pool_memory(worker, processes)})
         outcome = _outcome(service, len(files))
     finally:
         status = service.stop()
