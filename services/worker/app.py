@@ -15,8 +15,7 @@ from shared.files import ignore_lease_break_signal
 from shared.jobs import celery_config
 from shared.logging import configure_logging, get_logger
 from shared.parsing.selfcheck import check_parsers
-from shared.store.db import dispose_engines, get_engine, read_connection_for
-from shared.store.service import find_source
+from shared.store.db import dispose_engines, get_engine
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
 app.steps["worker"].add(SweepCancelledTimers)
@@ -63,21 +62,16 @@ def _after_fork(**_: Any) -> None:
     ignore_lease_break_signal()
     dispose_engines()
     configure_logging("worker", worker_settings().log_format)
-    _warm_up(worker_settings())
+    _warm_up()
 
 
-def _warm_up(settings: Settings) -> None:
+def _warm_up() -> None:
     """Bring a new pool process to its working size before its first job: parse the samples
-    (imports and first-use allocations of every parser) and make the duplicate look-up once
-    (connection, compiled statement). Trouble here is logged; the job itself would meet it too."""
+    (imports and first-use allocations of every parser). No database connection here: during an
+    outage it could hang the process's start, where no time limit applies."""
     problems = check_parsers()
     if problems:
         log.warning(events.WORKER_WARM_UP_FAILED, reason="; ".join(problems))
-    try:
-        with read_connection_for(settings.effective_database_url) as connection:
-            find_source(connection=connection, sha256="")
-    except Exception as exc:  # noqa: BLE001 - the database may be down now; jobs retry for that
-        log.warning(events.WORKER_WARM_UP_FAILED, reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
 
 
 @signals.task_prerun.connect
