@@ -21,9 +21,13 @@ class ServiceProcess:
     log_path: Path
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """Every line of the captured log, each parsed as JSON (a line that isn't fails the test)."""
+        """Every line of the captured log, each parsed as JSON (a line that isn't fails the test).
+        While the process runs, a last line without its newline is still being written: left out."""
+        data = self.log_path.read_bytes()
+        if not data.endswith(b"\n") and self.process.poll() is None:
+            data = data[: data.rfind(b"\n") + 1]
         lines = []
-        for number, line in enumerate(self.log_path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
             try:
                 lines.append(json.loads(line))
             except json.JSONDecodeError as exc:
