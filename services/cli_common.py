@@ -22,7 +22,7 @@ LogFormatOpt = Annotated[str | None, typer.Option(
 PollingOpt = Annotated[bool | None, typer.Option(
     "--polling/--no-polling", help="Poll the folder (network shares) [KLANTPROFIELEN_POLLING]")]
 ConcurrencyOpt = Annotated[int | None, typer.Option(
-    "--concurrency", help="Worker processes; default one per core [KLANTPROFIELEN_WORKER_CONCURRENCY]")]
+    "--concurrency", help="Worker processes; default one per core plus one [KLANTPROFIELEN_WORKER_CONCURRENCY]")]
 
 
 def fail(message: str, status: int = 2) -> typer.Exit:

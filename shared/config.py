@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     requeue_after_seconds: float = Field(default=900.0, gt=0)
     enqueue_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
+    # Pool processes of a worker; unset: usable cores + 1 (see effective_worker_concurrency).
     worker_concurrency: int | None = Field(default=None, ge=1)
     task_time_limit_seconds: int = Field(default=300, ge=2)
     # Redis hands an unacknowledged job to another worker after this; keep it well above the time limit.
@@ -58,6 +60,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def effective_worker_concurrency(self) -> int:
+        """One pool process per usable core, plus one: a pool process spends part of each job
+        waiting (for the Celery main process's two Redis round trips per job, for SQLite's write
+        lock), and one more keeps the cores busy meanwhile. On 2 cores, 3 stored a text backfill
+        8-15% faster than 2, and 4 no faster than 3 (docs/benchmark.md)."""
+        if self.worker_concurrency:
+            return self.worker_concurrency
+        return _usable_cores() + 1
 
     @property
     def archive_dir(self) -> Path:
@@ -100,3 +112,10 @@ class Settings(BaseSettings):
                 env[f"KLANTPROFIELEN_{name.upper()}"] = str(value).lower() if isinstance(value, bool) \
                     else str(value)
         return env
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # a container or taskset may allow fewer than the host has
+    except AttributeError:
+        return os.cpu_count() or 1

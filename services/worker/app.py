@@ -33,8 +33,7 @@ def configure_worker_app(settings: Settings) -> Celery:
     use_single_client_redis_transport()
     ignore_lease_break_signal()
     app.conf.update(celery_config(settings, settings.effective_broker_url))
-    if settings.worker_concurrency:
-        app.conf.worker_concurrency = settings.worker_concurrency
+    app.conf.worker_concurrency = settings.effective_worker_concurrency
     problems = check_parsers()
     if problems:
         raise WorkerStartError(f"parser self-check failed: {'; '.join(problems)}")

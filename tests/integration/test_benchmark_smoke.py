@@ -4,6 +4,7 @@ Nothing here is about speed: only that each stage ran on every generated file an
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -81,6 +82,7 @@ def test_backfill_stores_every_file(result: dict[str, Any]) -> None:
         assert run["pool_processes"] >= 1 and run["cpu_ms_per_file_by_role"]["pool"] > 0, label
         assert run["exit_status"] == 0 and run["logs"]["not_json"] == 0, label
     assert result["backfill"]["mix_concurrency_2"]["pool_processes"] == 2
+    assert result["backfill"]["mix_default"]["pool_processes"] == len(os.sched_getaffinity(0)) + 1
 
 
 def test_trickle_latency_of_every_file(result: dict[str, Any]) -> None:
