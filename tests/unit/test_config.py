@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from shared.config import Settings
 
 
-def test_worker_concurrency_defaults_to_usable_cores_plus_one() -> None:
+def test_worker_concurrency_defaults_to_usable_cores_plus_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KLANTPROFIELEN_WORKER_CONCURRENCY", raising=False)
     assert Settings().effective_worker_concurrency == len(os.sched_getaffinity(0)) + 1
 
 
