@@ -1,11 +1,19 @@
-"""kombu's Redis transport, with one synchronous client per channel instead of one per command.
+"""kombu's Redis transport, with two fixes.
 
-kombu builds a new `redis.Redis` object for every publish, every acknowledgement and every
-unacked-message record; with redis-py 5 and later that construction (a case-insensitive dict of
-~170 response callbacks, redis/redis-py#3624) costs about as much as the command itself: 0.1 ms of
-CPU per file in the watcher and twice that in the worker's main process. A client object holds no
-connection of its own (each command checks one out of the channel's pool), so one per channel and
-pool is safe to share."""
+1. One synchronous client per channel instead of one per command. kombu builds a new `redis.Redis`
+   object for every publish, every acknowledgement and every unacked-message record; with redis-py 5
+   and later that construction (a case-insensitive dict of ~170 response callbacks,
+   redis/redis-py#3624) costs about as much as the command itself: 0.1 ms of CPU per file in the
+   watcher and twice that in the worker's main process. A client object holds no connection of its
+   own (each command checks one out of the channel's pool), so one per channel and pool is safe to
+   share.
+2. A worker that loses Redis with jobs in progress no longer dies. Celery closes the connection; the
+   channel's close puts its unacknowledged messages back and needs a new connection pool for that,
+   but kombu 5.7 has cleared the transport's connection details by then, and building the pool
+   raises AttributeError ('NoneType' object has no attribute 'hostname'), which nobody catches:
+   "Unrecoverable error", the worker exits. The channel keeps the details it was opened with; the
+   restore then meets the real condition (Redis down: a connection error, which kombu ignores on
+   close, and Celery reconnects)."""
 
 from __future__ import annotations
 
@@ -17,6 +25,21 @@ from kombu.transport import redis as kombu_redis
 
 class Channel(kombu_redis.Channel):
     _sync_client: Any = None
+    _opened_with: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._opened_with = self.connection.client
+
+    def _connparams(self, asynchronous: bool = False) -> Any:
+        transport = self.connection
+        if transport.client is not None or self._opened_with is None:
+            return super()._connparams(asynchronous=asynchronous)
+        transport.client = self._opened_with  # only while the parameters are read
+        try:
+            return super()._connparams(asynchronous=asynchronous)
+        finally:
+            transport.client = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         if asynchronous:

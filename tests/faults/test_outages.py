@@ -10,8 +10,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from services.ingest.enqueue import JobSender
 from services.supervisor import FIRST_START_GRACE_SECONDS
 from shared.store.db import close_engine
+from shared.store.tables import utcnow
 from tests.conftest import POSTGRES_DSN, wait_for
 from tests.faults import corpus
 from tests.faults.conftest import FaultRig, make_rig
@@ -24,7 +26,7 @@ def events_of(rig: FaultRig, command: str) -> list[dict]:
 
 
 def test_redis_down_then_back_every_file_stored(rig: FaultRig) -> None:
-    # Under `klantprofielen run`, which restarts a worker that exits: kombu 5.7 can make a Celery worker
+    # Under `klantprofielen run`, which restarts a worker that exits: kombu 5.7 could make a Celery worker
     # exit when Redis goes away (as compose's restart policy or systemd would, run starts it again).
     started = time.monotonic()
     service = rig.services.start("run", ready_event="watcher_started")
@@ -104,3 +106,34 @@ def test_database_unreachable_retries_then_leaves_the_file_for_later(
     proxy.start()  # back on the same port; the watcher's rescan offers the file again
     settle(rig.drops, timeout=60)
     rig.drops.assert_invariant(valid={"first.txt", "while-down.txt"}, quarantined=set())
+
+
+def test_worker_keeps_running_when_redis_goes_away_with_jobs_in_progress(rig: FaultRig) -> None:
+    # kombu 5.7 made the worker exit here ("Unrecoverable error: AttributeError: 'NoneType' object has
+    # no attribute 'hostname'") when the channel it closed held unacknowledged jobs; services/kombu_redis.py.
+    worker = rig.services.start("worker", "--concurrency", "2", ready_event="ready.")
+    names = [f"bulk-{i}.txt" for i in range(1500)]
+    for i, name in enumerate(names):
+        rig.drops.drop(name, corpus.valid_report(i))
+    sender = JobSender(rig.settings)
+    for name in names:  # all queued at once, so the worker holds reserved, unacknowledged jobs
+        sender.send(rig.settings.inbox / name, utcnow().isoformat())
+    sender.close()
+    wait_for(lambda: rig.drops.handled() >= 100, timeout=30, message="the backfill to be under way")
+    # Twice: whether the worker holds unacknowledged jobs at the moment it sees the loss is a race.
+    for outage in (1, 2):
+        rig.redis.stop()
+        handled = rig.drops.handled()
+        assert handled < len(names), f"the backfill ended before outage {outage}"
+        time.sleep(3)
+        assert worker.process.poll() is None, f"the worker must survive outage {outage}"
+        rig.redis.start()  # empty: the watcher's scan enqueues what is left in the inbox
+        if outage == 1:
+            rig.services.start("watch", ready_event="watcher_started")
+            wait_for(lambda: rig.drops.handled() >= handled + 100, timeout=30,  # noqa: B023
+                     message="the worker to take jobs again")
+    settle(rig.drops, timeout=120)
+    rig.drops.assert_invariant(valid=set(names), quarantined=set())
+    assert worker.process.poll() is None
+    # "Couldn't ack" (critical) is expected while Redis is away: those jobs come back and find their files handled.
+    assert not [e["event"] for e in events_of(rig, "worker") if e["event"].startswith("Unrecoverable error")]
