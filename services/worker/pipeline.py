@@ -50,7 +50,12 @@ Outcome = Literal["stored", "duplicate", "quarantined", "missing"]
 STORE_ATTEMPTS = 5
 log = get_logger("klantprofielen.worker")
 
-__all__ = ["FileChanged", "Outcome", "ingest_file"]
+__all__ = ["FileChanged", "Outcome", "ParseTimedOut", "ingest_file"]
+
+
+class ParseTimedOut(Exception):
+    """The soft time limit struck while the file was being parsed: the file's own doing (a parser
+    spinning on it), unlike a time limit that strikes while waiting for the database or the disk."""
 
 
 def printable_name(name: str) -> str:
@@ -149,9 +154,11 @@ def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[Repo
     try:
         parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes,
                               passthrough=(SoftTimeLimitExceeded,))
+        return build_document(parsed, path=printable_name(str(path)), sha256=read.sha256), ""
     except NotAReport as exc:
         return None, exc.reason
-    return build_document(parsed, path=printable_name(str(path)), sha256=read.sha256), ""
+    except SoftTimeLimitExceeded:
+        raise ParseTimedOut() from None
 
 
 def _quarantine(path: Path, read: ReadFile, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -64,6 +65,31 @@ def test_jobs_lost_with_redis_are_recovered_from_the_inbox(rig: FaultRig) -> Non
     rig.services.start("worker", "--concurrency", "2", ready_event="ready.")
     settle(rig.drops, timeout=60)  # the watcher's rescan enqueues the files again
     rig.drops.assert_invariant(valid=names, quarantined=set())
+
+
+def test_sqlite_locked_by_another_process_for_a_while(rig: FaultRig) -> None:
+    # Another writer (a backup, an analyst's tool) holds SQLite's write lock: jobs wait on the busy
+    # timeout with their files still in the inbox, then store once the lock is released.
+    start_pipeline(rig.services)
+    rig.drops.drop("first.txt", corpus.valid_report(1))
+    wait_for(lambda: rig.drops.handled() == 1, timeout=20, message="the first file")
+    locker = sqlite3.connect(rig.settings.effective_database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        names = {f"while-locked-{i}.txt" for i in range(4)}
+        for i, name in enumerate(sorted(names)):
+            rig.drops.drop(name, corpus.valid_report(10 + i))
+        wait_for(lambda: any(e["event"] == "file_enqueued" and e["file"].endswith("while-locked-3.txt")
+                             for e in events_of(rig, "watch")), timeout=20, message="the jobs to be sent")
+        time.sleep(3)
+        assert rig.drops.handled() == 1
+        assert all((rig.settings.inbox / name).exists() for name in names)
+        assert not rig.settings.quarantine_dir.exists() or not any(rig.settings.quarantine_dir.iterdir())
+    finally:
+        locker.rollback()
+        locker.close()
+    settle(rig.drops, timeout=60)
+    rig.drops.assert_invariant(valid=names | {"first.txt"}, quarantined=set())
 
 
 @pytest.fixture
