@@ -8,6 +8,7 @@ commit leaves a row whose file is still in the inbox: the next delivery finishes
 from __future__ import annotations
 
 import errno
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -205,6 +206,13 @@ def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> 
 
 def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, settings: Settings) -> Outcome:
     final = Path(existing.final_path)
+    if existing.received_path == printable_name(str(path)) and _holds_these_bytes(final, read):
+        # Two deliveries of this very file (a redelivered job and the watcher's re-enqueue) ran at
+        # once; the other committed and archived it (a hard link to this inode): only the inbox
+        # entry is left, and it is not a duplicate.
+        finish_move(path, final, read=read)
+        log.info(events.FILE_MISSING, detail="handled by a concurrent delivery", moved_to=existing.final_path)
+        return "missing"
     if not final.exists() and existing.received_path == printable_name(str(path)):
         # Committed by an earlier delivery that died before moving the file: finish its move.
         if existing.status == "quarantined":
@@ -219,6 +227,15 @@ def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, 
     log.info(events.DUPLICATE_SKIPPED, duplicate_of=existing.name, original_status=existing.status,
              moved_to=printable_name(str(duplicate_to)))
     return "duplicate"
+
+
+def _holds_these_bytes(final: Path, read: ReadFile) -> bool:
+    """Whether the archived file is the inbox file itself (a hard link made by stage_file)."""
+    try:
+        info = os.stat(final)
+    except FileNotFoundError:
+        return False
+    return (info.st_ino, info.st_dev) == (read.inode, read.device)
 
 
 def _skip_concurrent_duplicate(path: Path, read: ReadFile, settings: Settings) -> Outcome:

@@ -160,6 +160,23 @@ def test_interrupted_move_is_finished_by_the_next_delivery(settings: Settings,
     assert [p.name for p in settings.archive_dir.iterdir()] == [final.name]  # no staged copy left behind
 
 
+def test_a_delivery_that_finds_its_file_already_archived_only_clears_the_inbox(settings: Settings) -> None:
+    # Another delivery of this very file committed it and renamed its archive copy (a hard link to the
+    # inbox file) but has not yet removed the inbox entry: not a duplicate, nothing to archive again.
+    path = drop(settings, "a.txt", seed_variants.west_brabant())
+    assert ingest_file(path, settings=settings) == "stored"
+    [final] = settings.archive_dir.iterdir()
+    path.hardlink_to(final)
+    assert ingest_file(path, settings=settings) == "missing"
+    assert not path.exists() and list(settings.archive_dir.iterdir()) == [final]
+    assert count(settings, SourceFile) == 1
+    # The same bytes dropped again as a new file (another inode) are a duplicate, as before.
+    drop(settings, "a.txt", seed_variants.west_brabant())
+    assert ingest_file(path, settings=settings) == "duplicate"
+    assert not path.exists() and count(settings, SourceFile) == 1
+    assert final.read_bytes() == seed_variants.west_brabant()
+
+
 def test_unwritable_archive_fails_before_the_commit(settings: Settings) -> None:
     path = drop(settings, "a.txt", seed_variants.west_brabant())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
