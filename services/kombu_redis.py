@@ -54,8 +54,9 @@ class Transport(kombu_redis.Transport):
     Channel = Channel
 
 
-def use_single_client_redis_transport() -> None:
-    """Make `redis://` and `redis+socket://` broker URLs use Transport (in this process)."""
+def install_redis_transport() -> None:
+    """Make `redis://` and `redis+socket://` broker URLs use this module's Transport, with both fixes
+    (in this process; the watcher's producer and the worker call it before they connect)."""
     name = f"{__name__}:Transport"
     if kombu_transport.TRANSPORT_ALIASES.get("redis") != name:
         kombu_transport.TRANSPORT_ALIASES["redis"] = name

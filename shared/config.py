@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     @property
     def effective_worker_concurrency(self) -> int:
         """One pool process per usable core, plus one: a pool process spends part of each job
-        waiting (for the Celery main process's two Redis round trips per job, for SQLite's write
-        lock), and one more keeps the cores busy meanwhile. On 2 cores, 3 stored a text backfill
+        waiting (for the Celery main process, which makes three Redis round trips per job, and for
+        SQLite's write lock), and one more keeps the cores busy meanwhile. On 2 cores, 3 stored a text backfill
         8-15% faster than 2, and 4 no faster than 3 (docs/benchmark.md)."""
         if self.worker_concurrency:
             return self.worker_concurrency

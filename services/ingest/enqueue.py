@@ -6,7 +6,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from services.kombu_redis import use_single_client_redis_transport
+from services.kombu_redis import install_redis_transport
 from shared.config import Settings
 from shared.jobs import INGEST_QUEUE, INGEST_TASK, celery_config
 
@@ -15,7 +15,7 @@ class JobSender:
     """A Celery producer for ingest jobs; `send` raises when the broker cannot take the job."""
 
     def __init__(self, settings: Settings) -> None:
-        use_single_client_redis_transport()
+        install_redis_transport()
         self._app = Celery("klantprofielen-ingest")
         config = celery_config(settings, settings.effective_broker_url)
         config["broker_connection_timeout"] = 3

@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from celery import Celery, signals
 
-from services.kombu_redis import use_single_client_redis_transport
+from services.kombu_redis import install_redis_transport
 from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
@@ -30,7 +30,7 @@ class WorkerStartError(RuntimeError):
 def configure_worker_app(settings: Settings) -> Celery:
     """Apply the settings; called by `klantprofielen worker` before the worker starts."""
     _state["settings"] = settings
-    use_single_client_redis_transport()
+    install_redis_transport()
     ignore_lease_break_signal()
     app.conf.update(celery_config(settings, settings.effective_broker_url))
     app.conf.worker_concurrency = settings.effective_worker_concurrency

@@ -206,14 +206,15 @@ def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> 
 
 def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, settings: Settings) -> Outcome:
     final = Path(existing.final_path)
-    if existing.received_path == printable_name(str(path)) and _holds_these_bytes(final, read):
-        # Two deliveries of this very file (a redelivered job and the watcher's re-enqueue) ran at
-        # once; the other committed and archived it (a hard link to this inode): only the inbox
-        # entry is left, and it is not a duplicate.
+    same_path = existing.received_path == printable_name(str(path))
+    if same_path and _holds_these_bytes(final, read):
+        # Another delivery of this very file (running at the same time, or one that died between
+        # archiving and removing it) committed and archived it as a hard link to this inode: only the
+        # inbox entry is left, and it is not a duplicate.
         finish_move(path, final, read=read)
-        log.info(events.FILE_MISSING, detail="handled by a concurrent delivery", moved_to=existing.final_path)
+        log.info(events.FILE_MISSING, detail="handled by another delivery", moved_to=existing.final_path)
         return "missing"
-    if not final.exists() and existing.received_path == printable_name(str(path)):
+    if same_path and not final.exists():
         # Committed by an earlier delivery that died before moving the file: finish its move.
         if existing.status == "quarantined":
             _write_sidecar(final, path, existing.reason or "", existing.sha256)

@@ -8,11 +8,11 @@ import pytest
 import redis
 from kombu import Connection, Exchange, Queue
 
-from services.kombu_redis import Channel, use_single_client_redis_transport
+from services.kombu_redis import Channel, install_redis_transport
 
 
 def test_messages_round_trip_with_one_client_per_channel(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_single_client_redis_transport()
+    install_redis_transport()
     built: list[redis.Redis] = []
     original_init = redis.Redis.__init__
 
@@ -43,6 +43,6 @@ def test_messages_round_trip_with_one_client_per_channel(redis_url: str, monkeyp
 
 
 def test_socket_urls_use_it_too(redis_url: str) -> None:
-    use_single_client_redis_transport()
+    install_redis_transport()
     assert Connection("redis+socket:///tmp/redis.sock").get_transport_cls().Channel is Channel
     assert Connection(redis_url).get_transport_cls().Channel is Channel
