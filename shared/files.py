@@ -156,6 +156,14 @@ def finish_move(source: Path, destination: Path, *, read: ReadFile | None = None
         source.unlink(missing_ok=True)
 
 
+def is_the_file_read(path: Path, read: ReadFile) -> bool:
+    """Whether `path` is the very file `read` came from, unchanged since (a hard link to it counts)."""
+    try:
+        return _same_file(os.lstat(path), read)
+    except FileNotFoundError:
+        return False
+
+
 def _same_file(info: os.stat_result, read: ReadFile) -> bool:
     return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns) == (read.inode, read.device, read.size,
                                                                           read.mtime_ns)

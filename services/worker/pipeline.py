@@ -8,7 +8,6 @@ commit leaves a row whose file is still in the inbox: the next delivery finishes
 from __future__ import annotations
 
 import errno
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from shared.files import (
     ReadFile,
     destination_name,
     finish_move,
+    is_the_file_read,
     move_file,
     open_for_writing,
     read_regular_file,
@@ -207,7 +207,7 @@ def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> 
 def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, settings: Settings) -> Outcome:
     final = Path(existing.final_path)
     same_path = existing.received_path == printable_name(str(path))
-    if same_path and _holds_these_bytes(final, read):
+    if same_path and is_the_file_read(final, read):
         # Another delivery of this very file (running at the same time, or one that died between
         # archiving and removing it) committed and archived it as a hard link to this inode: only the
         # inbox entry is left, and it is not a duplicate.
@@ -228,15 +228,6 @@ def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, 
     log.info(events.DUPLICATE_SKIPPED, duplicate_of=existing.name, original_status=existing.status,
              moved_to=printable_name(str(duplicate_to)))
     return "duplicate"
-
-
-def _holds_these_bytes(final: Path, read: ReadFile) -> bool:
-    """Whether the archived file is the inbox file itself (a hard link made by stage_file)."""
-    try:
-        info = os.stat(final)
-    except FileNotFoundError:
-        return False
-    return (info.st_ino, info.st_dev) == (read.inode, read.device)
 
 
 def _skip_concurrent_duplicate(path: Path, read: ReadFile, settings: Settings) -> Outcome:
