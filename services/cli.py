@@ -66,7 +66,7 @@ def watch(inbox: InboxOpt = None, data_dir: DataDirOpt = None, broker_url: Broke
                              polling=polling)
     configure_logging("ingest", settings.log_format)
     sender = JobSender(settings)
-    watcher = InboxWatcher(settings, sender.send)
+    watcher = InboxWatcher(settings, sender.offer)
     try:
         watcher.start()
     except RuntimeError as exc:

@@ -1,57 +1,87 @@
-"""Counting deliveries of a file that ended with the worker process gone (killed by the time limit,
-out of memory, crashed), so that a file which kills workers is quarantined instead of redelivered
-forever. One small file per job in progress, on the volume the workers share."""
+"""Counting failed attempts per claim, so that every file reaches an end state: a file whose own content
+or permissions keep failing (unreadable, or it keeps killing its worker) is quarantined after a bounded
+number of attempts instead of being offered again forever.
+
+One small JSON file per claim with attempts, beside the claims (the work folder that every worker host
+shares). `begin` marks an attempt as running; an attempt that finds the mark of an earlier one still
+there knows that one's worker died. A death counts against the claim only when it was alone in its job
+(in a batch, any of the files may have been the killer)."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
+@dataclass(frozen=True)
+class AttemptRecord:
+    deaths: int = 0  # attempts whose worker process ended while the claim was alone in its job
+    failures: int = 0  # attempts that failed on the file itself (EACCES, an integrity error, ...)
+    last_error: str = ""
+    running: bool = False
+    alone: bool = True
+
+    @property
+    def count(self) -> int:
+        return self.deaths + self.failures
+
+
 class AttemptLedger:
-    """Begin before working on a file, end when the work returned (whatever its outcome)."""
+    """Per-claim attempt counts under one folder."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def begin(self, path: Path) -> tuple[int, Path | None]:
-        """Count one more attempt at this file as it is now: (the count including this one, the entry
-        to pass to end())."""
-        entry = self._entry(path)
-        if entry is None:
-            return 1, None
-        try:  # the common case, no earlier attempt: one exclusive create, no read, no rename
-            descriptor = os.open(entry, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    def begin(self, claim: str, *, alone: bool) -> AttemptRecord:
+        """Mark an attempt at this claim as running; returns the record including any death just found."""
+        record = self.read(claim)
+        if record.running and record.alone:
+            record = AttemptRecord(deaths=record.deaths + 1, failures=record.failures,
+                                   last_error="the worker process ended while handling this file "
+                                              "(time limit, memory, or a crash)")
+        elif record.running:
+            record = AttemptRecord(deaths=record.deaths, failures=record.failures, last_error=record.last_error)
+        running = AttemptRecord(deaths=record.deaths, failures=record.failures, last_error=record.last_error,
+                                running=True, alone=alone)
+        self._write(claim, running)
+        return running
+
+    def fail(self, claim: str, reason: str) -> AttemptRecord:
+        """Count a failure of the file itself; returns the record with it."""
+        record = self.read(claim)
+        failed = AttemptRecord(deaths=record.deaths, failures=record.failures + 1, last_error=reason)
+        self._write(claim, failed)
+        return failed
+
+    def pause(self, claim: str) -> None:
+        """The attempt ended without an outcome and without the file's fault (an outage): not counted."""
+        record = self.read(claim)
+        if record.running:
+            self._write(claim, AttemptRecord(deaths=record.deaths, failures=record.failures,
+                                             last_error=record.last_error))
+
+    def end(self, claim: str) -> None:
+        """The claim reached its end state: forget it."""
+        (self.directory / claim).unlink(missing_ok=True)
+
+    def read(self, claim: str) -> AttemptRecord:
+        try:
+            data = json.loads((self.directory / claim).read_text(encoding="utf-8") or "{}")
+            return AttemptRecord(**{key: data[key] for key in AttemptRecord.__dataclass_fields__ if key in data})
+        except FileNotFoundError:
+            return AttemptRecord()
+        except (OSError, ValueError, TypeError):
+            # A death mid-write leaves a torn record: it was running, so count it as a death.
+            return AttemptRecord(running=True)
+
+    def _write(self, claim: str, record: AttemptRecord) -> None:
+        path = self.directory / claim
+        partial = self.directory / f".{claim}.writing"
+        try:
+            partial.write_text(json.dumps(asdict(record)), encoding="utf-8")
         except FileNotFoundError:
             self.directory.mkdir(parents=True, exist_ok=True)
-            return self.begin(path)
-        except FileExistsError:
-            return self._count_again(entry), entry
-        try:
-            os.write(descriptor, b"1")  # a death before this write leaves it empty: read as 1
-        finally:
-            os.close(descriptor)
-        return 1, entry
-
-    def _count_again(self, entry: Path) -> int:
-        try:
-            count = int(entry.read_text() or "1") + 1  # the entry exists: one attempt began at least
-        except (FileNotFoundError, ValueError):
-            count = 1
-        partial = entry.with_name(entry.name + ".writing")
-        partial.write_text(str(count))
-        os.replace(partial, entry)
-        return count
-
-    def end(self, entry: Path | None) -> None:
-        if entry is not None:
-            entry.unlink(missing_ok=True)
-
-    def _entry(self, path: Path) -> Path | None:
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return None
-        identity = f"{os.fsencode(path)!r}|{info.st_ino}|{info.st_size}|{info.st_mtime_ns}"
-        return self.directory / hashlib.sha1(identity.encode()).hexdigest()
+            partial.write_text(json.dumps(asdict(record)), encoding="utf-8")
+        os.replace(partial, path)

@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     polling: bool = False
     settle_seconds: float = Field(default=1.0, ge=0)
     rescan_seconds: float = Field(default=30.0, gt=0)
-    requeue_after_seconds: float = Field(default=900.0, gt=0)
+    # A claim whose job ended without an end state (an outage) is offered again after this, doubling
+    # with each offer up to reoffer_max_seconds.
+    reoffer_after_seconds: float = Field(default=30.0, gt=0)
+    reoffer_max_seconds: float = Field(default=900.0, gt=0)
     enqueue_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
     # Pool processes of a worker; unset: usable cores + 1 (see effective_worker_concurrency).
@@ -35,8 +38,9 @@ class Settings(BaseSettings):
     # Redis hands an unacknowledged job to another worker after this; keep it well above the time limit.
     visibility_timeout_seconds: int = Field(default=3600, ge=5)
     task_max_retries: int = Field(default=5, ge=0)
-    # A file whose processing ended the worker process this many times is quarantined.
-    max_worker_deaths_per_file: int = Field(default=3, ge=1)
+    # A file that failed this many times on its own account (unreadable, an integrity error, or its
+    # worker process died while it was alone in its job) is quarantined with the last error.
+    max_attempts_per_file: int = Field(default=3, ge=1)
     worker_max_tasks_per_child: int = Field(default=2000, ge=1)
     # Jobs each pool process reserves ahead. 4 measured 308 reports/s against 280 for 2 and about 270
     # for 1 (docs/benchmark.md); 1 is right when single jobs can be slow, as reserved jobs wait behind them.
@@ -78,10 +82,6 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
-
-    @property
-    def attempts_dir(self) -> Path:
-        return self.data_dir / "run" / "attempts"
 
     @property
     def effective_database_url(self) -> str:

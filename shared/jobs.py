@@ -7,8 +7,15 @@ from typing import Any
 
 from shared.config import Settings
 
-INGEST_TASK = "klantprofielen.ingest_file"
+# A job names claims of the work folder (shared.claims), never paths: ingest_claims(claims: list[str]).
+INGEST_TASK = "klantprofielen.ingest_claims"
 INGEST_QUEUE = "klantprofielen"
+INFLIGHT_KEY_PREFIX = "klantprofielen:inflight:"
+
+
+def inflight_ttl_seconds(settings: Settings) -> int:
+    """Longer than the visibility timeout plus a job's own time, so a redelivered job still holds it."""
+    return settings.visibility_timeout_seconds + 2 * settings.task_time_limit_seconds
 
 
 def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:

@@ -50,18 +50,16 @@ def file_signature(path: Path) -> Signature | None:
 
 
 class ReadinessTracker:
-    """Pending and enqueued files of one inbox."""
+    """Files of one inbox that are not complete yet (a complete file is claimed and leaves the inbox)."""
 
-    def __init__(self, *, settle_seconds: float, stall_seconds: float, requeue_after_seconds: float,
+    def __init__(self, *, settle_seconds: float, stall_seconds: float,
                  clock: Callable[[], float] = time.monotonic,
                  being_written: Callable[[Path], bool | None] = open_for_writing) -> None:
         self._being_written = being_written
         self.settle_seconds = settle_seconds
         self.stall_seconds = stall_seconds
-        self.requeue_after_seconds = requeue_after_seconds
         self._clock = clock
         self._pending: dict[Path, _Pending] = {}
-        self._enqueued: dict[Path, tuple[Signature, float]] = {}
 
     @property
     def pending_count(self) -> int:
@@ -75,8 +73,6 @@ class ReadinessTracker:
         current = self._pending.get(path)
         if hint is Hint.SCANNED and current is not None:
             return  # events know more than a listing
-        if hint is Hint.SCANNED and self._recently_enqueued(path, file_signature(path), now):
-            return
         signature = file_signature(path) if hint is Hint.COMPLETE else None
         if current is not None and current.hint is Hint.WRITING and hint is Hint.SCANNED:
             hint = Hint.WRITING
@@ -97,9 +93,6 @@ class ReadinessTracker:
                 pending.signature, pending.stable_since = signature, now
                 if pending.hint is not Hint.COMPLETE:
                     continue
-            if self._recently_enqueued(path, signature, now):
-                del self._pending[path]
-                continue
             if pending.hint is Hint.COMPLETE or self._settled(path, pending, now):
                 ready.append(path)
         return ready
@@ -116,18 +109,13 @@ class ReadinessTracker:
             return writing is False or waited >= self.stall_seconds
         return True
 
-    def mark_enqueued(self, path: Path) -> None:
-        signature = file_signature(path)
+    def forget(self, path: Path) -> None:
+        """The file was claimed (or is gone): nothing more to decide about it."""
         self._pending.pop(path, None)
-        if signature is not None:
-            self._enqueued[path] = (signature, self._clock())
 
-    def forget_gone(self) -> None:
-        """Drop the memory of enqueued files that have left the inbox."""
-        for path in [p for p in self._enqueued if file_signature(p) is None]:
-            del self._enqueued[path]
-
-    def _recently_enqueued(self, path: Path, signature: Signature | None, now: float) -> bool:
-        seen = self._enqueued.get(path)
-        return (seen is not None and seen[0] == signature
-                and now - seen[1] < self.requeue_after_seconds)
+    def postpone(self, path: Path) -> None:
+        """Claiming failed for now: decide again after settle_seconds of no change."""
+        pending = self._pending.get(path)
+        if pending is not None:
+            pending.stable_since = self._clock()
+            pending.hint = Hint.SCANNED

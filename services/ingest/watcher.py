@@ -1,9 +1,11 @@
 """The inbox watcher: a watchdog observer whose handler only notes paths, and one thread that
-decides which files are complete and enqueues them, backing off while the broker is down.
-A start-up scan and a periodic rescan are the guarantee; events only make it fast."""
+decides which files are complete, claims each by a rename into the work folder, and offers the claims
+to the workers (one live job per claim), backing off while the broker is down. A start-up scan and a
+periodic rescan of the inbox and the work folder are the guarantee; events only make it fast."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -27,12 +29,14 @@ from watchdog.observers.polling import PollingObserver
 
 from services.ingest.readiness import Hint, ReadinessTracker
 from shared import events
+from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal, write_json_atomically
 from shared.logging import get_logger
 
 log = get_logger("klantprofielen.ingest")
-Send = Callable[[Path, str], str]
+# Offers claims to the workers: returns the claims it sent a job for (the others already have one).
+Offer = Callable[[list[str]], list[str]]
 TICK_SECONDS = 0.02
 
 
@@ -74,16 +78,18 @@ class _InboxEventHandler(FileSystemEventHandler):
 class InboxWatcher:
     """Watch one flat inbox folder and enqueue each complete file once."""
 
-    def __init__(self, settings: Settings, send: Send) -> None:
+    def __init__(self, settings: Settings, offer: Offer) -> None:
         self.inbox = settings.inbox.resolve()
+        self.work = WorkFolder.of_inbox(self.inbox)
         self._settings = settings
-        self._send = send
+        self._offer = offer
         self._notes: queue.SimpleQueue[tuple[Path, Hint]] = queue.SimpleQueue()
         self.tracker = ReadinessTracker(
             settle_seconds=settings.settle_seconds,
             stall_seconds=max(30.0, settings.settle_seconds * 10),
-            requeue_after_seconds=settings.requeue_after_seconds,
         )
+        self._to_offer: dict[str, None] = {}  # claims to offer, oldest first
+        self._offers: dict[str, tuple[int, float]] = {}  # claim -> (times offered, not again before)
         self._stop = threading.Event()
         self._observer = self._make_observer(settings.polling)
         self._worker = threading.Thread(target=self._decide_and_enqueue, name="inbox-enqueue", daemon=True)
@@ -101,6 +107,7 @@ class InboxWatcher:
     def start(self) -> None:
         """Start observing, scan what is already there, start the enqueue thread."""
         self.inbox.mkdir(parents=True, exist_ok=True)
+        self.work.ensure()
         ignore_lease_break_signal()
         handler = _InboxEventHandler(self.inbox, self._notes, polling=self._settings.polling)
         try:
@@ -111,6 +118,7 @@ class InboxWatcher:
                 f"cannot watch {self.inbox}: {exc.strerror or exc}; raise fs.inotify.max_user_watches/"
                 "max_user_instances, or use --polling") from None
         self._scan()
+        self._scan_claims()  # claims left by any crash are offered again
         self._worker.start()
         log.info(events.WATCHER_STARTED, inbox=str(self.inbox),
                  observer="polling" if self._settings.polling else "inotify")
@@ -154,6 +162,7 @@ class InboxWatcher:
             write_json_atomically(heartbeat_path(self._settings), {
                 "pid": os.getpid(), "inbox": str(self.inbox), "observer_alive": self._observer.is_alive(),
                 "enqueue_alive": self._worker.is_alive(), "pending": self.tracker.pending_count,
+                "claims_to_offer": len(self._to_offer),
                 "written_at": datetime.now(UTC).isoformat(),
             })
         except OSError as exc:
@@ -173,12 +182,13 @@ class InboxWatcher:
             try:
                 self._drain_notes(TICK_SECONDS)
                 now = time.monotonic()
+                self._claim_due()
                 if now >= next_rescan:
-                    self.tracker.forget_gone()
                     self._scan()
+                    self._scan_claims()
                     next_rescan = now + self._settings.rescan_seconds
-                if now >= self._next_attempt:
-                    self._enqueue_due()
+                if self._to_offer and now >= self._next_attempt:
+                    self._offer_claims()
             except Exception:  # noqa: BLE001 - keep the thread alive; the supervisor watches it
                 log.exception("enqueue_loop_failed")
                 self._stop.wait(1.0)
@@ -196,19 +206,70 @@ class InboxWatcher:
                 return
             self.tracker.note(path, hint)
 
-    def _enqueue_due(self) -> None:
+    def _claim_due(self) -> None:
+        """Rename each complete file into the work folder; from then on it is the service's."""
         for path in self.tracker.due():
-            received_at = datetime.now(UTC).isoformat()
+            dropped_at = datetime.now(UTC)
             try:
-                task_id = self._send(path, received_at)
-            except Exception as exc:  # noqa: BLE001 - any broker failure: keep the file, back off
-                self._failures += 1
-                delay = min(self._settings.enqueue_backoff_max_seconds, 0.5 * 2 ** (self._failures - 1))
-                self._next_attempt = time.monotonic() + delay
-                log.warning(events.ENQUEUE_RETRY, file=str(path), attempt=self._failures,
-                            retry_in_seconds=delay, pending=self.tracker.pending_count,
-                            reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
-                return
-            self._failures = 0
-            self.tracker.mark_enqueued(path)
-            log.info(events.FILE_ENQUEUED, file=str(path), task_id=task_id)
+                claimed = claim_file(path, self.work, dropped_at=dropped_at)
+            except OSError as exc:
+                self.tracker.postpone(path)
+                log.error(events.CLAIM_FAILED, file=path.name, reason=f"{exc.strerror or exc}")
+                continue
+            self.tracker.forget(path)
+            if claimed is not None:
+                self._to_offer[claimed.claim] = None
+                log.info(events.FILE_CLAIMED, file=claimed.name, claim=claimed.claim)
+
+    def _scan_claims(self) -> None:
+        """Offer again the claims whose job ended without an end state (or got lost with Redis), with
+        backoff per claim; drop what belongs to claims that have ended."""
+        now = time.monotonic()
+        claims = self.work.list_claims()
+        present = set(claims)
+        for claim in claims:
+            offered = self._offers.get(claim)
+            if claim not in self._to_offer and (offered is None or now >= offered[1]):
+                self._to_offer[claim] = None
+        for claim in [c for c in self._offers if c not in present]:
+            del self._offers[claim]
+        _remove_leftovers(self.work.meta, present, suffix=".json")
+        _remove_leftovers(self.work.attempts, present, suffix="")
+
+    def _offer_claims(self) -> None:
+        claims = list(self._to_offer)
+        try:
+            sent = self._offer(claims)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: keep the claims, back off
+            self._failures += 1
+            delay = min(self._settings.enqueue_backoff_max_seconds, 0.5 * 2 ** (self._failures - 1))
+            self._next_attempt = time.monotonic() + delay
+            log.warning(events.ENQUEUE_RETRY, claims=len(claims), attempt=self._failures,
+                        retry_in_seconds=delay, pending=self.tracker.pending_count,
+                        reason=f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+            return
+        self._failures = 0
+        now = time.monotonic()
+        for claim in claims:
+            del self._to_offer[claim]
+            count = self._offers.get(claim, (0, 0.0))[0] + 1
+            backoff = min(self._settings.reoffer_max_seconds, self._settings.reoffer_after_seconds * 2 ** (count - 1))
+            self._offers[claim] = (count, now + backoff)
+        for claim in sent:
+            log.info(events.FILE_ENQUEUED, claim=claim)
+
+
+def _remove_leftovers(folder: Path, claims: set[str], *, suffix: str) -> None:
+    """Sidecars and attempt records of claims that have ended (their owner was stopped before it
+    could remove them)."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or not name.endswith(suffix):
+                    continue
+                if name[: len(name) - len(suffix)] not in claims:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+    except FileNotFoundError:
+        pass

@@ -1,38 +1,40 @@
-"""One file, from the inbox to the database and the archive (or to quarantine), safe to repeat.
+"""One claimed file, from the work folder to its end state, in stages:
+claim -> read -> parse -> decide -> commit -> dispose.
 
-Order of steps: read and hash; look the hash up; parse; stage a copy in archive/ (or quarantine/)
-under a hidden name; commit; give the copy its name and remove the file from the inbox. A full or
-read-only archive fails before the commit, with the file still in the inbox. A crash after the
-commit leaves a row whose file is still in the inbox: the next delivery finishes the move."""
+The watcher has renamed the file into the work folder; nobody else can reach it by name. The worker
+reads and hashes it, parses it, decides the outcome (stored, duplicate, quarantined), records the
+outcome in one transaction, and only then renames the claim into archive/ or quarantine/ (durably:
+the commit is durable before the file leaves, and the renames are fsynced). A job that is delivered
+again after a crash finds its claim's delivery committed and only finishes the move."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import IntegrityError
 
 from shared import events
+from shared.claims import (
+    ClaimGone,
+    ClaimInfo,
+    WorkFolder,
+    claim_file,
+    dispose_claim,
+    open_claim,
+    read_claim_info,
+)
 from shared.config import Settings
 from shared.documents import build_document
-from shared.files import (
-    FileChanged,
-    ReadFile,
-    destination_name,
-    finish_move,
-    is_the_file_read,
-    move_file,
-    open_for_writing,
-    read_regular_file,
-    sidecar_path,
-    stage_file,
-    staged_path,
-    write_json_atomically,
-)
+from shared.files import FileChanged, open_for_writing, write_json_atomically
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
@@ -40,18 +42,19 @@ from shared.store.db import read_connection_for, session_for
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
-    StoreResult,
-    add_quarantined_file,
+    add_delivery,
     add_stored_report,
+    find_delivery,
     find_source,
+    report_of_source,
 )
-from shared.store.tables import SourceFile, utcnow
+from shared.store.tables import Delivery, Outcome, utcnow
 
-Outcome = Literal["stored", "duplicate", "quarantined", "missing"]
 STORE_ATTEMPTS = 5
+_CHUNK = 1024 * 1024
 log = get_logger("klantprofielen.worker")
 
-__all__ = ["FileChanged", "Outcome", "ParseTimedOut", "ingest_file"]
+__all__ = ["FileChanged", "FileFault", "ParseTimedOut", "handle_claim", "ingest_file", "quarantine_claim"]
 
 
 class ParseTimedOut(Exception):
@@ -59,222 +62,266 @@ class ParseTimedOut(Exception):
     spinning on it), unlike a time limit that strikes while waiting for the database or the disk."""
 
 
-def printable_name(name: str) -> str:
-    """File names may hold bytes that are not UTF-8; keep them visible (as \\xNN) but storable."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+class FileFault(Exception):
+    """The file itself can't be handled this time (unreadable: EACCES, ...): counted against the
+    claim, and quarantined after max_attempts_per_file."""
 
 
-def ingest_file(path: Path, *, settings: Settings, received_at: datetime | None = None) -> Outcome:
-    """Handle one inbox file. Database and filesystem errors propagate (the task retries them)."""
-    if open_for_writing(path):
-        raise FileChanged(f"{printable_name(path.name)} is still open for writing")
+@dataclass(frozen=True)
+class ReadClaim:
+    info: ClaimInfo
+    data: bytes | None  # None when larger than the cap
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Committed:
+    delivery: Delivery
+    superseded_report_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str | None = None
+    document: ReportDocument | None = None
+    duplicate_of: int | None = None  # source_file id of the stored bytes
+
+
+def ingest_file(path: Path, *, settings: Settings) -> Outcome | None:
+    """Claim an inbox file and take it to its end state in this process, as watcher and worker would
+    (the benchmark's floor, tests); None when the file is gone."""
+    work = WorkFolder.of_inbox(settings.inbox)
+    work.ensure()
+    claimed = claim_file(path, work, dropped_at=utcnow())
+    if claimed is None:
+        return None
+    return handle_claim(claimed.claim, settings=settings, work=work)
+
+
+def handle_claim(claim: str, *, settings: Settings, work: WorkFolder, received_at: datetime | None = None
+                 ) -> Outcome | None:
+    """Take one claim to its end state; None when the claim had already ended. Database and disk
+    errors propagate (the task retries them); FileFault for a file that can't be read this time."""
+    info = read_claim_info(work, claim)
+    structlog.contextvars.bind_contextvars(file=info.name, claim=claim)
+    read = _read(work, info, max_bytes=settings.max_file_bytes)
+    if read is None:
+        return None
+    if isinstance(read, str):
+        return quarantine_claim(claim, settings=settings, work=work, reason=read, info=info)
+    received = _received(settings, read, received_at)
+    decision = _decide(read, settings)
+    return _commit_and_dispose(received, decision, settings=settings, work=work)
+
+
+def quarantine_claim(claim: str, *, settings: Settings, work: WorkFolder, reason: str,
+                     info: ClaimInfo | None = None) -> Outcome | None:
+    """Quarantine a claim without parsing it (not a regular file, or it keeps failing or killing its
+    worker)."""
+    info = info or read_claim_info(work, claim)
+    structlog.contextvars.bind_contextvars(file=info.name, claim=claim)
+    sha256, size, mtime_ns = _fingerprint(work, claim)
+    received = ReceivedFile(claim=claim, name=info.name, name_bytes=info.name_bytes,
+                            received_path=str(work.root.parent / info.name), size=size, sha256=sha256,
+                            mtime_ns=mtime_ns, dropped_at=info.dropped_at, received_at=utcnow())
+    return _commit_and_dispose(received, Decision(Outcome.QUARANTINED, reason=reason), settings=settings, work=work)
+
+
+# -- read ------------------------------------------------------------------------------------------
+
+def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | str | None:
+    """The claim's bytes and hash; a reason string for what is not a regular file; None when gone."""
     try:
-        read = read_regular_file(path, max_bytes=settings.max_file_bytes)
-    except FileNotFoundError:
-        log.info(events.FILE_MISSING, file=printable_name(str(path)), detail="already handled or removed")
-        return "missing"
+        descriptor = open_claim(work, info.claim)
+    except ClaimGone:
+        log.info(events.FILE_MISSING, detail="the claim had already ended")
+        return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return _quarantine_unreadable(path, settings, "a symbolic link: links are not followed")
-        if exc.errno in (errno.EISDIR, errno.ENXIO):
-            kind = "a directory" if path.is_dir() else "not a regular file"
-            return _quarantine_unreadable(path, settings, f"{kind}: only files are read")
+            return "a symbolic link: links are not followed"
+        if exc.errno == errno.ENXIO:
+            return "not a regular file: only files are read"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise FileFault(f"cannot read the file: {exc.strerror}") from None
         raise
-    received = _received(path, read, received_at)
+    before = os.fstat(descriptor)
+    if not stat.S_ISREG(before.st_mode):
+        os.close(descriptor)
+        return "a directory: only files are read" if stat.S_ISDIR(before.st_mode) else \
+            "not a regular file: only files are read"
+    with os.fdopen(descriptor, "rb") as handle:
+        if open_for_writing(work.claimed / info.claim):
+            raise FileChanged(f"{info.name} is still open for writing")
+        digest = hashlib.sha256()
+        kept: list[bytes] = []
+        total = 0
+        try:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                total += len(chunk)
+                if total <= max_bytes:
+                    kept.append(chunk)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise FileFault(f"cannot read the file: {exc.strerror}") from None
+            raise
+        after = os.fstat(handle.fileno())
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or total != after.st_size:
+        raise FileChanged(f"{info.name} changed while it was being read")
+    structlog.contextvars.bind_contextvars(sha256=digest.hexdigest())
+    return ReadClaim(info=info, data=b"".join(kept) if total <= max_bytes else None, sha256=digest.hexdigest(),
+                     size=total, mtime_ns=after.st_mtime_ns)
+
+
+def _fingerprint(work: WorkFolder, claim: str) -> tuple[str | None, int | None, int | None]:
+    """Hash, size and mtime of a claim that is a regular file and readable, else Nones."""
+    try:
+        descriptor = open_claim(work, claim)
+    except OSError:
+        return None, None, None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        return None, None, None
+    with os.fdopen(descriptor, "rb") as handle:
+        digest = hashlib.sha256()
+        try:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        except OSError:
+            return None, info.st_size, info.st_mtime_ns
+    return digest.hexdigest(), info.st_size, info.st_mtime_ns
+
+
+def _received(settings: Settings, read: ReadClaim, received_at: datetime | None) -> ReceivedFile:
+    info = read.info
+    return ReceivedFile(claim=info.claim, name=info.name, name_bytes=info.name_bytes,
+                        received_path=str(settings.inbox / info.name), size=read.size, sha256=read.sha256,
+                        mtime_ns=read.mtime_ns, dropped_at=info.dropped_at, received_at=received_at or utcnow())
+
+
+# -- parse and decide ------------------------------------------------------------------------------
+
+def _decide(read: ReadClaim, settings: Settings) -> Decision:
     with read_connection_for(settings.effective_database_url) as connection:
         existing = find_source(connection=connection, sha256=read.sha256)
     if existing is not None:
-        return _finish_or_skip_duplicate(path, read, existing, settings)
-
-    document, reason = _read_document(read, path, settings)
+        return Decision(Outcome.DUPLICATE, duplicate_of=existing.id)
+    document, reason = _parse(read, settings)
     if document is None:
-        return _quarantine(path, read, received, reason, settings)
-    final = settings.archive_dir / destination_name(path.name, read.sha256, utcnow())
-    if not _stage(path, final, read):
-        return "missing"
-    try:
-        result = _store(received, document, final, settings)
-    except BaseException:
-        staged_path(final).unlink(missing_ok=True)
-        raise
-    if result is None:
-        staged_path(final).unlink(missing_ok=True)
-        return _skip_concurrent_duplicate(path, read, settings)
-    if result.report is None:
-        staged_path(final).unlink(missing_ok=True)
-        return _skip_same_figures(path, read, result, settings)
-    _log_findings(document, settings)
-    finish_move(path, final, read=read)
-    superseded = result.superseded
-    log.info(events.REPORT_STORED, report_id=result.report.id, region=document.region.name,
-             region_code=document.region.code, year=document.period.year,
-             quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
-             findings=len(document.findings), archived_to=printable_name(str(final)),
-             superseded_report_id=superseded.id if superseded else None)
-    return "stored"
+        return Decision(Outcome.QUARANTINED, reason=reason)
+    return Decision(Outcome.STORED, document=document)
 
 
-def quarantine_unprocessable(path: Path, *, settings: Settings, reason: str) -> Outcome:
-    """Quarantine a file without parsing it (it has made workers die)."""
-    try:
-        read = read_regular_file(path, max_bytes=0)
-    except FileNotFoundError:
-        return "missing"
-    return _quarantine(path, read, _received(path, read, None), reason, settings)
-
-
-def _received(path: Path, read: ReadFile, received_at: datetime | None) -> ReceivedFile:
-    """What is known of the file once read; binds it to the log context of the job."""
-    structlog.contextvars.bind_contextvars(file=printable_name(str(path)), sha256=read.sha256)
-    return ReceivedFile(sha256=read.sha256, name=printable_name(path.name),
-                        received_path=printable_name(str(path)), size=read.size,
-                        received_at=received_at or utcnow())
-
-
-def _store(received: ReceivedFile, document: ReportDocument, final: Path, settings: Settings) -> StoreResult | None:
-    """Commit the report; None when the same bytes were committed by a concurrent job."""
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            with session_for(settings.effective_database_url) as session:
-                result = add_stored_report(session=session, received=received, document=document,
-                                           final_path=printable_name(str(final)))
-                session.commit()
-                return result
-        except (IntegrityError, StoreConflict):
-            with session_for(settings.effective_database_url) as session:
-                if find_source(connection=session.connection(), sha256=received.sha256) is not None:
-                    return None
-            if attempt == STORE_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _read_document(read: ReadFile, path: Path, settings: Settings) -> tuple[ReportDocument | None, str]:
+def _parse(read: ReadClaim, settings: Settings) -> tuple[ReportDocument | None, str]:
     if read.data is None:
         return None, f"file too large: {read.size} bytes (limit {settings.max_file_bytes})"
+    name = read.info.name
     try:
-        parsed = parse_report(read.data, name=path.name, max_bytes=settings.max_file_bytes,
+        parsed = parse_report(read.data, name=name, max_bytes=settings.max_file_bytes,
                               passthrough=(SoftTimeLimitExceeded,))
-        return build_document(parsed, path=printable_name(str(path)), sha256=read.sha256), ""
+        return build_document(parsed, path=str(settings.inbox / name), sha256=read.sha256), ""
     except NotAReport as exc:
         return None, exc.reason
     except SoftTimeLimitExceeded:
         raise ParseTimedOut() from None
 
 
-def _quarantine(path: Path, read: ReadFile, received: ReceivedFile, reason: str, settings: Settings) -> Outcome:
-    final = settings.quarantine_dir / destination_name(path.name, received.sha256, utcnow())
-    if not _stage(path, final, read):
-        return "missing"
+# -- commit and dispose ----------------------------------------------------------------------------
+
+def _commit_and_dispose(received: ReceivedFile, decision: Decision, *, settings: Settings,
+                        work: WorkFolder) -> Outcome:
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            committed = _commit(received, decision, settings)
+            break
+        except (IntegrityError, StoreConflict):
+            with read_connection_for(settings.effective_database_url) as connection:
+                earlier = find_delivery(connection=connection, claim=received.claim)
+                stored = (find_source(connection=connection, sha256=received.sha256)
+                          if received.sha256 and earlier is None else None)
+            if earlier is not None:  # an earlier delivery of this job committed; finish its move
+                return _dispose(Committed(earlier), settings=settings, work=work, completing=True)
+            if stored is not None and decision.outcome is Outcome.STORED:
+                decision = Decision(Outcome.DUPLICATE, duplicate_of=stored.id)  # a concurrent job stored it
+            elif attempt == STORE_ATTEMPTS:
+                raise
+    else:  # pragma: no cover - the loop always breaks or returns
+        raise AssertionError("unreachable")
+    return _dispose(committed, settings=settings, work=work, decision=decision)
+
+
+def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> Committed:
+    """Record the outcome in one transaction; returns the delivery as committed."""
+    outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
+    superseded = None
+    folder = "quarantine" if outcome is Outcome.QUARANTINED else "archive"
+    path = f"{folder}/{received.claim}"
+    with session_for(settings.effective_database_url) as session:
+        if outcome is Outcome.STORED:
+            assert decision.document is not None
+            result = add_stored_report(session=session, received=received, document=decision.document,
+                                       final_path=path)
+            if result.report is None:  # the same figures as the current report, in other bytes
+                assert result.same_as is not None
+                outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
+                reason = "same figures as the current report"
+            else:
+                report_id, source_id = result.report.id, result.source_file_id
+                superseded = result.superseded.id if result.superseded else None
+        elif outcome is Outcome.DUPLICATE and source_id is not None:
+            report_id = report_of_source(connection=session.connection(), source_id=source_id)
+            reason = "same bytes as a stored file"
+        add_delivery(session=session, received=received, outcome=outcome.value, reason=reason, path=path,
+                     report_id=report_id, source_file_id=source_id)
+        session.commit()
+    delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
+                                        reason=reason, path=path, report_id=report_id, source_file_id=source_id,
+                                        sha256=received.sha256)
+    return Committed(delivery, superseded)
+
+
+def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, decision: Decision | None = None,
+             completing: bool = False) -> Outcome:
+    """Move the claim to where its committed delivery says, then log the outcome."""
+    delivery = committed.delivery
+    outcome = Outcome(delivery.outcome)
+    destination = settings.data_dir / delivery.path
+    if outcome is Outcome.QUARANTINED:
+        _write_reason(destination, delivery)
     try:
-        with session_for(settings.effective_database_url) as session:
-            add_quarantined_file(session=session, received=received, reason=reason, fmt=None,
-                                 final_path=printable_name(str(final)))
-            session.commit()
-    except IntegrityError:
-        staged_path(final).unlink(missing_ok=True)
-        return _skip_concurrent_duplicate(path, read, settings)
-    except BaseException:
-        staged_path(final).unlink(missing_ok=True)
-        raise
-    _write_sidecar(final, path, reason, received.sha256)
-    finish_move(path, final, read=read)
-    log.warning(events.FILE_QUARANTINED, reason=reason, quarantined_to=printable_name(str(final)))
-    return "quarantined"
+        dispose_claim(work, delivery.claim, destination.parent)
+    except ClaimGone:
+        log.info(events.FILE_MISSING, detail="another delivery of this claim moved it", moved_to=delivery.path)
+        return outcome
+    detail = {"detail": "move completed after an interrupted delivery"} if completing else {}
+    if outcome is Outcome.STORED:
+        document = decision.document if decision else None
+        if document is not None:
+            _log_findings(document, settings)
+            log.info(events.REPORT_STORED, report_id=delivery.report_id, region=document.region.name,
+                     region_code=document.region.code, year=document.period.year,
+                     quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
+                     findings=len(document.findings), archived_to=delivery.path,
+                     superseded_report_id=committed.superseded_report_id)
+        else:
+            log.info(events.REPORT_STORED, report_id=delivery.report_id, archived_to=delivery.path, **detail)
+    elif outcome is Outcome.DUPLICATE:
+        log.info(events.DUPLICATE_SKIPPED, report_id=delivery.report_id, reason=delivery.reason,
+                 moved_to=delivery.path, **detail)
+    else:
+        log.warning(events.FILE_QUARANTINED, reason=delivery.reason, quarantined_to=delivery.path, **detail)
+    return outcome
 
 
-def _quarantine_unreadable(path: Path, settings: Settings, reason: str) -> Outcome:
-    """What is not a regular file has no content to hash or store: move the entry itself aside."""
-    final = settings.quarantine_dir / destination_name(path.name, "-" * 12, utcnow())
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _write_sidecar(final, path, reason, None)
-    try:
-        path.rename(final)  # renames a symlink itself, never its target
-    except FileNotFoundError:
-        return "missing"
-    log.warning(events.FILE_QUARANTINED, file=printable_name(str(path)), reason=reason,
-                quarantined_to=printable_name(str(final)))
-    return "quarantined"
-
-
-def _write_sidecar(final: Path, path: Path, reason: str, sha256: str | None) -> None:
-    write_json_atomically(sidecar_path(final), {
-        "file": printable_name(path.name), "received_path": printable_name(str(path)), "sha256": sha256,
-        "reason": reason, "quarantined_at": utcnow().isoformat(),
+def _write_reason(destination: Path, delivery: Delivery) -> None:
+    write_json_atomically(destination.with_name(destination.name + ".reason.json"), {
+        "file": delivery.name, "claim": delivery.claim, "sha256": delivery.sha256, "reason": delivery.reason,
+        "quarantined_at": utcnow().isoformat(),
     })
-
-
-def _finish_or_skip_duplicate(path: Path, read: ReadFile, existing: SourceFile, settings: Settings) -> Outcome:
-    final = Path(existing.final_path)
-    same_path = existing.received_path == printable_name(str(path))
-    if same_path and is_the_file_read(final, read):
-        # Another delivery of this very file (running at the same time, or one that died between
-        # archiving and removing it) committed and archived it as a hard link to this inode: only the
-        # inbox entry is left, and it is not a duplicate.
-        finish_move(path, final, read=read)
-        log.info(events.FILE_MISSING, detail="handled by another delivery", moved_to=existing.final_path)
-        return "missing"
-    if same_path and not final.exists():
-        # Committed by an earlier delivery that died before moving the file: finish its move.
-        if existing.status == "quarantined":
-            _write_sidecar(final, path, existing.reason or "", existing.sha256)
-        finish_move(path, final, read=read)
-        log.info(events.REPORT_STORED if existing.status == "stored" else events.FILE_QUARANTINED,
-                 detail="move completed after an interrupted delivery", moved_to=existing.final_path)
-        return "stored" if existing.status == "stored" else "quarantined"
-    duplicate_to = final.parent / destination_name(path.name, existing.sha256, utcnow())
-    if not _move_out(path, duplicate_to):
-        return "missing"
-    log.info(events.DUPLICATE_SKIPPED, duplicate_of=existing.name, original_status=existing.status,
-             moved_to=printable_name(str(duplicate_to)))
-    return "duplicate"
-
-
-def _skip_concurrent_duplicate(path: Path, read: ReadFile, settings: Settings) -> Outcome:
-    with session_for(settings.effective_database_url) as session:
-        existing = find_source(connection=session.connection(), sha256=read.sha256)
-    if existing is None:  # the unique key that failed was not the hash: a real error
-        raise RuntimeError(f"integrity error storing {printable_name(path.name)} without an existing row")
-    return _finish_or_skip_duplicate(path, read, existing, settings)
-
-
-def _skip_same_figures(path: Path, read: ReadFile, result: StoreResult, settings: Settings) -> Outcome:
-    """Other bytes, same figures as the current report (e.g. the PDF of a stored HTML page)."""
-    assert result.same_as is not None
-    with session_for(settings.effective_database_url) as session:
-        original = session.get(SourceFile, result.same_as.source_file_id)
-    assert original is not None
-    duplicate_to = Path(original.final_path).parent / destination_name(path.name, read.sha256, utcnow())
-    if not _move_out(path, duplicate_to):
-        return "missing"
-    log.info(events.DUPLICATE_SKIPPED, duplicate_of=original.name, original_status=original.status,
-             reason="same figures as the current report", report_id=result.same_as.id,
-             moved_to=printable_name(str(duplicate_to)))
-    return "duplicate"
-
-
-def _stage(path: Path, final: Path, read: ReadFile) -> bool:
-    """Stage the copy; False when the file was deleted meanwhile (it is no longer ours to keep)."""
-    try:
-        stage_file(path, final, read=read)
-    except FileNotFoundError:
-        if path.exists():
-            raise
-        log.info(events.FILE_MISSING, detail="deleted while it was being handled")
-        return False
-    return True
-
-
-def _move_out(path: Path, destination: Path) -> bool:
-    """Move, treating 'someone else already moved it' as done."""
-    try:
-        move_file(path, destination)
-    except FileNotFoundError:
-        if path.exists() or path.is_symlink():
-            raise
-        log.info(events.FILE_MISSING, file=printable_name(str(path)), detail="moved by a concurrent delivery")
-        return False
-    return True
 
 
 def _log_findings(document: ReportDocument, settings: Settings) -> None:

@@ -13,14 +13,16 @@ from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel
 
 from shared.models import ReportDocument
-from shared.store.tables import Report, SourceFile, utcnow
+from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
-_TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding
-_SOURCES, _REPORTS = _TABLES["source_file"], _TABLES["report"]
+_TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
+_SOURCES, _REPORTS, _DELIVERIES = _TABLES["source_file"], _TABLES["report"], _TABLES["delivery"]
 
 # Built once: a statement object per call costs more than the insert it describes (SQLAlchemy
 # coerces its clauses and computes its cache key each time).
-_SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"))
+_SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"), _SOURCES.c.status == "stored")
+_SELECT_REPORT_OF_SOURCE = select(_REPORTS.c.id).where(_REPORTS.c.source_file_id == bindparam("source_id"))
+_SELECT_DELIVERY = select(_DELIVERIES).where(_DELIVERIES.c.claim == bindparam("claim"))
 _SELECT_CURRENT = select(_REPORTS.c.id, _REPORTS.c.content_sha256).where(
     _REPORTS.c.region_name == bindparam("region_name"), _REPORTS.c.year == bindparam("year"),
     _REPORTS.c.quarter == bindparam("quarter"), _REPORTS.c.is_current.is_(True))
@@ -36,19 +38,45 @@ configure_mappers()
 
 @dataclass(frozen=True)
 class ReceivedFile:
-    """What the worker knows of a file before deciding where it goes."""
+    """What the worker knows of a delivered file before deciding where it goes."""
 
-    sha256: str
+    claim: str
     name: str
+    name_bytes: bytes
     received_path: str
-    size: int
+    size: int | None
+    sha256: str | None
+    mtime_ns: int | None
+    dropped_at: datetime | None
     received_at: datetime
 
 
 def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
-    """The source file stored with these bytes, as plain data (not attached to a session)."""
+    """The stored source file with these bytes, as plain data (not attached to a session)."""
     found = connection.execute(_SELECT_SOURCE, {"sha256": sha256}).first()
     return SourceFile.model_construct(**found._mapping) if found is not None else None
+
+
+def report_of_source(*, connection: Connection, source_id: int) -> int | None:
+    return connection.execute(_SELECT_REPORT_OF_SOURCE, {"source_id": source_id}).scalar()
+
+
+def find_delivery(*, connection: Connection, claim: str) -> Delivery | None:
+    """The delivery committed for a claim, if any (a claim is committed once)."""
+    found = connection.execute(_SELECT_DELIVERY, {"claim": claim}).first()
+    return Delivery.model_construct(**found._mapping) if found is not None else None
+
+
+def add_delivery(*, session: Session, received: ReceivedFile, outcome: str, reason: str | None, path: str,
+                 report_id: int | None = None, source_file_id: int | None = None) -> None:
+    """Record how a delivered file ended (not committed). The unique claim makes a second commit of
+    the same delivery fail, which is how a redelivered job learns that its claim was committed."""
+    session.connection().execute(_INSERT["delivery"], {
+        "claim": received.claim, "name": received.name, "name_bytes": received.name_bytes,
+        "size": received.size, "sha256": received.sha256, "mtime_ns": received.mtime_ns,
+        "dropped_at": received.dropped_at, "received_at": received.received_at, "committed_at": utcnow(),
+        "outcome": outcome, "reason": reason, "path": path, "report_id": report_id,
+        "source_file_id": source_file_id})
 
 
 class StoreConflict(RuntimeError):
@@ -58,6 +86,7 @@ class StoreConflict(RuntimeError):
 @dataclass(frozen=True)
 class StoreResult:
     report: Report | None  # None when the figures equal the current report's
+    source_file_id: int | None = None
     superseded: Report | None = None
     same_as: Report | None = None
 
@@ -118,7 +147,8 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         connection.execute(_INSERT["finding"], [
             {"report_id": report_id, **finding.model_dump()} for finding in document.findings
         ])
-    return StoreResult(report=Report.model_construct(id=report_id, **values), superseded=current)
+    return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
+                       superseded=current)
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -134,13 +164,6 @@ def _lock_region_period(session: Session, document: ReportDocument) -> None:
         return
     key = f"{document.region.name}|{document.period.year}|{document.period.quarter}"
     session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})  # type: ignore[call-overload]
-
-
-def add_quarantined_file(*, session: Session, received: ReceivedFile, reason: str, fmt: str | None,
-                         final_path: str) -> int:
-    """Record a file that is not a readable report (not committed); returns its source_file id."""
-    return _insert_source(session=session, received=received, status="quarantined", reason=reason, fmt=fmt,
-                          final_path=final_path, now=utcnow())
 
 
 def _insert_source(*, session: Session, received: ReceivedFile, status: str, reason: str | None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -16,11 +17,24 @@ def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+class Outcome(StrEnum):
+    """How a delivered file ended (a claim still in the work folder is 'pending', not stored here)."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
 class SourceFile(SQLModel, table=True):
-    """Every distinct file (by SHA-256) the worker has handled: stored or quarantined."""
+    """Every distinct stored file (by SHA-256). Rows with status 'quarantined' are history from before
+    the delivery table; quarantined files are recorded in `delivery` now."""
 
     __tablename__ = "source_file"
-    __table_args__ = (UniqueConstraint("sha256", name="uq_source_file_sha256"),)
+    __table_args__ = (
+        # Stored content is unique; a file quarantined once may be requeued and stored later.
+        Index("uq_source_file_stored_sha256", "sha256", unique=True,
+              sqlite_where=text("status = 'stored'"), postgresql_where=text("status = 'stored'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64)
@@ -99,3 +113,32 @@ class Finding(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=32)
     expected: float
     actual: float
+
+
+class Delivery(SQLModel, table=True):
+    """Every delivered file and how it ended: one row per claim, duplicates and requeued files included
+    (so a SHA-256 can appear in several rows)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("claim", name="uq_delivery_claim"),
+        Index("ix_delivery_committed_at", "committed_at"),
+        Index("ix_delivery_sha256", "sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim: str  # the claim name in the work folder: one delivery, one end
+    name: str  # the original name, printable
+    name_bytes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the original name, exactly
+    size: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sha256: str | None = Field(default=None, max_length=64)
+    mtime_ns: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    dropped_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    received_at: datetime = Field(sa_column=_timestamp())  # when a worker took the claim
+    committed_at: datetime = Field(sa_column=_timestamp())
+    outcome: str = Field(max_length=16)  # Outcome
+    reason: str | None = None
+    path: str  # where the file is now, relative to the data directory
+    report_id: int | None = Field(default=None, foreign_key="report.id")  # produced or duplicated
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
+    requeued_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -15,8 +15,7 @@ class FakeClock:
 
 
 def tracker(clock: FakeClock, **options: object) -> ReadinessTracker:
-    return ReadinessTracker(settle_seconds=1.0, stall_seconds=30.0, requeue_after_seconds=600.0, clock=clock,
-                            **options)  # type: ignore[arg-type]
+    return ReadinessTracker(settle_seconds=1.0, stall_seconds=30.0, clock=clock, **options)  # type: ignore[arg-type]
 
 
 def test_closed_file_is_due_at_once(tmp_path: Path) -> None:
@@ -92,34 +91,18 @@ def test_temporary_names_are_ignored(tmp_path: Path) -> None:
     assert t.due() == [] and t.pending_count == 0
 
 
-def test_enqueued_file_is_not_offered_again_until_the_requeue_time(tmp_path: Path) -> None:
+def test_a_file_that_could_not_be_claimed_waits_to_settle_again(tmp_path: Path) -> None:
     clock, path = FakeClock(), tmp_path / "a.txt"
     path.write_text("x")
     t = tracker(clock)
     t.note(path, Hint.COMPLETE)
     assert t.due() == [path]
-    t.mark_enqueued(path)
-    t.note(path, Hint.SCANNED)
-    t.note(path, Hint.COMPLETE)  # a late duplicate event
+    t.postpone(path)
     assert t.due() == []
-    clock.now += 601  # still in the inbox long after: the job was lost, offer it again
-    t.note(path, Hint.SCANNED)
-    t.due()
     clock.now += 1.1
     assert t.due() == [path]
-
-
-def test_replaced_content_is_offered_again(tmp_path: Path) -> None:
-    clock, path = FakeClock(), tmp_path / "a.txt"
-    path.write_text("first")
-    t = tracker(clock)
-    t.note(path, Hint.COMPLETE)
-    t.mark_enqueued(path)
-    replacement = tmp_path / "new"
-    replacement.write_text("second version")
-    replacement.rename(path)
-    t.note(path, Hint.COMPLETE)
-    assert t.due() == [path]
+    t.forget(path)
+    assert t.due() == [] and t.pending_count == 0
 
 
 def test_vanished_file_is_dropped(tmp_path: Path) -> None:

@@ -1,0 +1,66 @@
+"""Talking to the Redis broker directly (beside Celery): a redis-py client for a broker URL, and the
+in-flight keys that make at most one live job per claim."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import parse_qs, urlsplit
+
+import redis
+
+from shared.jobs import INFLIGHT_KEY_PREFIX
+
+
+def redis_client(broker_url: str, timeout: float | None = None) -> redis.Redis:
+    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form."""
+    parts = urlsplit(broker_url)
+    if parts.scheme in ("redis+socket", "socket"):
+        query = parse_qs(parts.query)
+        db = int((query.get("virtual_host") or query.get("db") or ["0"])[0] or 0)
+        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password,
+                           socket_timeout=timeout, socket_connect_timeout=timeout)
+    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+class InflightKeys:
+    """A key per claim while a job for it is live. The watcher sets it (SET NX) before it sends a job
+    and offers a claim again only when its key is gone; it outlives the broker's visibility timeout,
+    so a job redelivered after a worker died still holds it. A worker that gives up on a claim
+    releases the key. A Redis that restarts empty loses the keys with the jobs: the claims are then
+    offered again."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+
+    def mark(self, claims: Iterable[str], job_id: str) -> list[str]:
+        """Mark the claims that have no live job and return them. The others are in flight (queued
+        or being handled): their keys are kept alive, so that a job queued through a long outage of
+        the workers is not offered twice."""
+        claims = list(claims)
+        pipe = self._client.pipeline(transaction=False)
+        for claim in claims:
+            pipe.set(INFLIGHT_KEY_PREFIX + claim, job_id, nx=True, ex=self._ttl)
+        marked = [claim for claim, was_set in zip(claims, pipe.execute(), strict=True) if was_set]
+        held = [claim for claim in claims if claim not in set(marked)]
+        if held:
+            pipe = self._client.pipeline(transaction=False)
+            for claim in held:
+                pipe.expire(INFLIGHT_KEY_PREFIX + claim, self._ttl)
+            pipe.execute()
+        return marked
+
+    def move(self, claims: Iterable[str], job_id: str) -> None:
+        """Point the claims' keys at another job (a split batch)."""
+        pipe = self._client.pipeline(transaction=False)
+        for claim in claims:
+            pipe.set(INFLIGHT_KEY_PREFIX + claim, job_id, ex=self._ttl)
+        pipe.execute()
+
+    def release(self, claims: Iterable[str]) -> None:
+        keys = [INFLIGHT_KEY_PREFIX + claim for claim in claims]
+        if keys:
+            self._client.delete(*keys)
+
+    def count(self) -> int:
+        return sum(1 for _ in self._client.scan_iter(match=INFLIGHT_KEY_PREFIX + "*", count=1000))
