@@ -10,17 +10,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import redis
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from services.broker import redis_client
 from services.ops.health import DatabaseMissing, control_client, first_line, plain_engine
+from shared.claims import WorkFolder, read_claim_info
 from shared.config import Settings
 from shared.files import is_temporary_name
 from shared.jobs import INGEST_QUEUE
-from shared.store.tables import Finding, Report, SourceFile
+from shared.store.tables import Delivery, Finding, Outcome, Report
 
 BROKER_TIMEOUT_SECONDS = 1.0
 RECENT_QUARANTINED = 10
@@ -45,11 +46,20 @@ class StoreSummary:
     quarantined_recent: list[QuarantinedFile]
 
 
+@dataclass(frozen=True)
+class PendingClaims:
+    """Files claimed from the inbox that have not reached their end state yet."""
+
+    count: int
+    oldest_age_seconds: float | None
+
+
 @dataclass
 class OpsStatus:
     generated_at: datetime
     inbox: str
     inbox_waiting: int | None = None
+    claims_pending: PendingClaims | None = None
     queued: int | None = None
     workers_answering: int | None = None
     in_progress: int | None = None
@@ -70,15 +80,17 @@ def count_waiting(inbox: Path) -> int:
                    if entry.is_file(follow_symlinks=False) and not is_temporary_name(entry.name))
 
 
-def redis_client(broker_url: str, timeout: float) -> redis.Redis:
-    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form."""
-    parts = urlsplit(broker_url)
-    if parts.scheme in ("redis+socket", "socket"):
-        query = parse_qs(parts.query)
-        db = int((query.get("virtual_host") or query.get("db") or ["0"])[0] or 0)
-        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password,
-                           socket_timeout=timeout, socket_connect_timeout=timeout)
-    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+def pending_claims(inbox: Path, now: datetime) -> PendingClaims:
+    """Claims in the work folder and the age of the oldest (from when its file was judged complete)."""
+    work = WorkFolder.of_inbox(inbox)
+    claims = work.list_claims()
+    if not claims:
+        return PendingClaims(0, None)
+    oldest = read_claim_info(work, claims[0])
+    since = oldest.dropped_at or oldest.claimed_at
+    if since is None:
+        since = datetime.fromtimestamp(os.lstat(work.claimed / claims[0]).st_mtime, UTC)
+    return PendingClaims(len(claims), max(0.0, (now - since).total_seconds()))
 
 
 def queued_jobs(client: redis.Redis) -> int:
@@ -109,16 +121,16 @@ def store_summary(session: Session, now: datetime) -> StoreSummary:
     findings = session.exec(select(func.count()).select_from(Finding)
                             .join(Report, col(Finding.report_id) == col(Report.id))
                             .where(col(Report.stored_at) >= since)).one()
-    quarantined = session.exec(select(func.count()).select_from(SourceFile)
-                               .where(col(SourceFile.status) == "quarantined")).one()
-    recent = session.exec(select(SourceFile).where(col(SourceFile.status) == "quarantined")
-                          .order_by(col(SourceFile.stored_at).desc(), col(SourceFile.id).desc())
+    quarantined = session.exec(select(func.count()).select_from(Delivery)
+                               .where(col(Delivery.outcome) == Outcome.QUARANTINED.value)).one()
+    recent = session.exec(select(Delivery).where(col(Delivery.outcome) == Outcome.QUARANTINED.value)
+                          .order_by(col(Delivery.committed_at).desc(), col(Delivery.id).desc())
                           .limit(RECENT_QUARANTINED)).all()
     return StoreSummary(
         reports_today=reports_today, reports_with_findings_24h=with_findings, findings_24h=findings,
         quarantined_total=quarantined,
         quarantined_recent=[QuarantinedFile(name=row.name, reason=row.reason or "",
-                                            stored_at=_utc(row.stored_at)) for row in recent])
+                                            stored_at=_utc(row.committed_at)) for row in recent])
 
 
 def gather_status(settings: Settings, *, now: datetime | None = None,
@@ -128,6 +140,7 @@ def gather_status(settings: Settings, *, now: datetime | None = None,
     status = OpsStatus(generated_at=now, inbox=str(settings.inbox))
     try:
         status.inbox_waiting = count_waiting(settings.inbox)
+        status.claims_pending = pending_claims(settings.inbox, now)
     except OSError as exc:
         status.problems.append(f"inbox {settings.inbox}: {exc.strerror or exc}")
     client = redis_client(settings.effective_broker_url, timeout)
@@ -181,6 +194,7 @@ def render_status(status: OpsStatus) -> str:
     lines = [
         f"klantprofielen status at {status.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         f"  waiting in inbox        {show(status.inbox_waiting)}  ({status.inbox})",
+        f"  claims pending          {_describe_claims(status.claims_pending)}",
         f"  queued in broker        {show(status.queued)}",
         f"  in progress             {workers}",
         f"  reports stored today    {show(store.reports_today if store else None)}  (UTC day)",
@@ -197,6 +211,14 @@ def render_status(status: OpsStatus) -> str:
         lines.append("could not read:")
         lines += [f"  {problem}" for problem in status.problems]
     return "\n".join(lines)
+
+
+def _describe_claims(claims: PendingClaims | None) -> str:
+    if claims is None:
+        return "unknown"
+    if not claims.count or claims.oldest_age_seconds is None:
+        return str(claims.count)
+    return f"{claims.count}  (oldest {claims.oldest_age_seconds:.0f} s)"
 
 
 def _describe(item: QuarantinedFile) -> str:

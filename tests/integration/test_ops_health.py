@@ -19,7 +19,8 @@ from services.ingest.enqueue import JobSender
 from services.ingest.watcher import InboxWatcher, heartbeat_path
 from services.ops.commands import register_ops_commands
 from services.ops.health import check_database, check_watcher, check_worker
-from services.ops.status import jobs_in_progress, queued_jobs, redis_client
+from services.broker import redis_client
+from services.ops.status import jobs_in_progress, queued_jobs
 from shared.config import Settings
 from shared.store.db import get_engine
 from tests.conftest import wait_for

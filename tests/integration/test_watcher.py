@@ -1,4 +1,5 @@
-"""A real watchdog observer on a real folder, with a recording job sender."""
+"""A real watchdog observer on a real folder: files are claimed into the work folder and the claims
+offered to a recording sender (or to the real broker)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,26 @@ from tests.conftest import wait_for
 
 
 class RecordingSender:
-    """Stands in for the broker: records jobs, or fails while `down` is set."""
+    """Stands in for the broker: records offered claims (once each, as the in-flight keys allow), or
+    fails while `down` is set."""
 
     def __init__(self) -> None:
-        self.sent: list[Path] = []
+        self.claims: list[str] = []
         self.down = threading.Event()
         self.refused = 0
 
-    def __call__(self, path: Path, received_at: str) -> str:
+    def __call__(self, claims: list[str]) -> list[str]:
         if self.down.is_set():
             self.refused += 1
             raise ConnectionError("broker unreachable")
-        self.sent.append(path)
-        return f"task-{len(self.sent)}"
+        new = [claim for claim in claims if claim not in self.claims]
+        self.claims += new
+        return new
+
+    @property
+    def sent(self) -> list[str]:
+        """The original names of the claims offered."""
+        return [claim.split("_", 2)[2] for claim in self.claims]
 
 
 @pytest.fixture(params=[False, True], ids=["inotify", "polling"])
@@ -56,7 +64,10 @@ def watcher(watcher_settings: Settings, sender: RecordingSender) -> Iterator[Inb
 
 
 def test_files_present_at_start_are_enqueued(watcher: InboxWatcher, sender: RecordingSender) -> None:
-    wait_for(lambda: sender.sent == [watcher.inbox / "already-there.txt"], message="start-up scan")
+    wait_for(lambda: sender.sent == ["already-there.txt"], message="start-up scan")
+    assert not (watcher.inbox / "already-there.txt").exists()
+    [claimed] = watcher.work.claimed.iterdir()
+    assert claimed.name == sender.claims[0] and claimed.read_bytes() == seed_variants.west_brabant()
 
 
 def test_slow_write_is_enqueued_once_when_complete(watcher: InboxWatcher, sender: RecordingSender) -> None:
@@ -68,17 +79,18 @@ def test_slow_write_is_enqueued_once_when_complete(watcher: InboxWatcher, sender
             handle.write(data[start:start + 300])
             handle.flush()
             time.sleep(0.15)  # the writer is slow on purpose: longer than one tick, shorter than settling
-            assert target not in sender.sent, "enqueued while still being written"
-    wait_for(lambda: target in sender.sent, message="slow file enqueued")
-    time.sleep(1.2)  # two rescans: a complete file is not enqueued again
-    assert sender.sent.count(target) == 1
+            assert "slow.txt" not in sender.sent, "claimed while still being written"
+    wait_for(lambda: "slow.txt" in sender.sent, message="slow file claimed")
+    time.sleep(1.2)  # two rescans: a complete file is not claimed again
+    assert sender.sent.count("slow.txt") == 1
+    assert (watcher.work.claimed / sender.claims[-1]).read_bytes() == data
 
 
 def test_rename_into_the_inbox(watcher: InboxWatcher, sender: RecordingSender, tmp_path: Path) -> None:
     staged = tmp_path / "staged.txt"
     staged.write_bytes(seed_variants.midden_limburg())
     os.rename(staged, watcher.inbox / "moved-in.txt")
-    wait_for(lambda: watcher.inbox / "moved-in.txt" in sender.sent, message="renamed file enqueued")
+    wait_for(lambda: "moved-in.txt" in sender.sent, message="renamed file claimed")
 
 
 def test_temporary_names_wait_for_the_rename(watcher: InboxWatcher, sender: RecordingSender) -> None:
@@ -87,9 +99,9 @@ def test_temporary_names_wait_for_the_rename(watcher: InboxWatcher, sender: Reco
     (watcher.inbox / "~$report.xlsx").write_bytes(b"lock")
     (watcher.inbox / ".hidden").write_bytes(b"x")
     time.sleep(1.2)
-    assert {p.name for p in sender.sent} == {"already-there.txt"}
+    assert set(sender.sent) == {"already-there.txt"}
     partial.rename(watcher.inbox / "report.txt")
-    wait_for(lambda: watcher.inbox / "report.txt" in sender.sent, message="renamed .part enqueued")
+    wait_for(lambda: "report.txt" in sender.sent, message="renamed .part claimed")
 
 
 def test_broker_down_keeps_the_file_and_retries(watcher: InboxWatcher, sender: RecordingSender) -> None:
@@ -98,10 +110,11 @@ def test_broker_down_keeps_the_file_and_retries(watcher: InboxWatcher, sender: R
     with capture_logs() as logs:
         (watcher.inbox / "while-down.txt").write_bytes(seed_variants.midden_limburg())
         wait_for(lambda: sender.refused >= 2, message="two refused attempts")
+        assert not (watcher.inbox / "while-down.txt").exists(), "claimed even while the broker is down"
         sender.down.clear()
-        wait_for(lambda: watcher.inbox / "while-down.txt" in sender.sent, message="enqueued after recovery")
+        wait_for(lambda: "while-down.txt" in sender.sent, message="offered after recovery")
     retries = [e for e in logs if e["event"] == "enqueue_retry"]
-    assert len(retries) >= 2 and retries[0]["file"].endswith("while-down.txt")
+    assert len(retries) >= 2 and retries[0]["claims"] == 1
     assert retries[1]["retry_in_seconds"] >= retries[0]["retry_in_seconds"]
 
 
@@ -110,3 +123,52 @@ def test_heartbeat_is_written(watcher: InboxWatcher, watcher_settings: Settings)
     supervisor.start()
     wait_for(lambda: heartbeat_path(watcher_settings).exists(), timeout=5, message="heartbeat")
     assert '"observer_alive": true' in heartbeat_path(watcher_settings).read_text()
+
+
+def test_claims_left_by_a_crash_are_offered_again_at_start(watcher_settings: Settings) -> None:
+    first = RecordingSender()
+    running = InboxWatcher(watcher_settings, first)
+    watcher_settings.inbox.mkdir(parents=True, exist_ok=True)
+    (watcher_settings.inbox / "a.txt").write_bytes(seed_variants.west_brabant())
+    running.start()
+    try:
+        wait_for(lambda: first.sent == ["a.txt"], message="claimed")
+    finally:
+        running.stop()
+    again = RecordingSender()  # a broker that lost the job (and its in-flight key)
+    restarted = InboxWatcher(watcher_settings, again)
+    restarted.start()
+    try:
+        wait_for(lambda: again.claims == first.claims, message="the claim offered again")
+    finally:
+        restarted.stop()
+
+
+def test_a_claim_is_offered_again_only_when_its_job_is_gone(tmp_path: Path, redis_url: str) -> None:
+    """Workers down while files keep arriving: one message per claim, however often it is re-offered."""
+    from services.broker import redis_client
+    from services.ingest.enqueue import JobSender
+    from services.ops.status import queued_jobs
+
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", broker_url=redis_url,
+                        settle_seconds=0.1, rescan_seconds=0.2, reoffer_after_seconds=0.2, reoffer_max_seconds=0.4)
+    sender = JobSender(settings)
+    running = InboxWatcher(settings, sender.offer)
+    running.start()
+    client = redis_client(redis_url, timeout=2)
+    try:
+        for number in range(12):
+            (settings.inbox / f"r{number}.txt").write_bytes(seed_variants.west_brabant())
+            time.sleep(0.1)  # files keep arriving across several rescans and re-offers
+        wait_for(lambda: queued_jobs(client) == 12, message="one job per claim")
+        time.sleep(1.5)  # several re-offers of every claim
+        assert queued_jobs(client) == 12
+        claim = running.work.list_claims()[0]
+        client.delete(f"klantprofielen:inflight:{claim}")  # its job got lost (a Redis without persistence)
+        wait_for(lambda: queued_jobs(client) == 13, message="the lost claim offered again")
+        time.sleep(1.0)
+        assert queued_jobs(client) == 13
+    finally:
+        running.stop()
+        sender.close()
+        client.close()

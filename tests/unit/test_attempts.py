@@ -1,38 +1,54 @@
+"""The per-claim attempt ledger: deaths count only for a claim alone in its job; failures always."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from shared.attempts import AttemptLedger
 
+CLAIM = "20261130T100000Z_0123456789ab_report.txt"
 
-def test_attempts_count_until_ended(tmp_path: Path) -> None:
+
+def test_a_finished_attempt_leaves_nothing(tmp_path: Path) -> None:
     ledger = AttemptLedger(tmp_path / "attempts")
-    file = tmp_path / "report.pdf"
-    file.write_bytes(b"spins the extractor")
-    assert ledger.begin(file)[0] == 1
-    assert ledger.begin(file)[0] == 2  # the first attempt never ended: its worker died
-    count, entry = ledger.begin(file)
-    assert count == 3
-    file.unlink()  # handled: moved out of the inbox
-    ledger.end(entry)
+    assert ledger.begin(CLAIM, alone=True).count == 0
+    ledger.end(CLAIM)
     assert list((tmp_path / "attempts").iterdir()) == []
+    assert ledger.begin(CLAIM, alone=True).count == 0
 
 
-def test_new_content_under_the_same_name_starts_again(tmp_path: Path) -> None:
-    ledger = AttemptLedger(tmp_path / "attempts")
-    file = tmp_path / "report.pdf"
-    file.write_bytes(b"one")
-    ledger.begin(file)
-    ledger.begin(file)
-    file.write_bytes(b"other content")
-    assert ledger.begin(file)[0] == 1
+def test_a_death_counts_when_the_claim_was_alone(tmp_path: Path) -> None:
+    ledger = AttemptLedger(tmp_path)
+    ledger.begin(CLAIM, alone=True)  # the worker dies: no end()
+    second = ledger.begin(CLAIM, alone=True)
+    assert (second.deaths, second.count) == (1, 1) and "worker process ended" in second.last_error
+    assert ledger.begin(CLAIM, alone=True).count == 2
 
 
-def test_an_entry_left_empty_by_a_death_right_after_creating_it_counts_as_one_attempt(tmp_path: Path) -> None:
-    ledger = AttemptLedger(tmp_path / "attempts")
-    file = tmp_path / "report.pdf"
-    file.write_bytes(b"spins the extractor")
-    count, entry = ledger.begin(file)
-    assert count == 1 and entry is not None
-    entry.write_bytes(b"")
-    assert ledger.begin(file)[0] == 2
+def test_a_death_in_a_batch_does_not_count(tmp_path: Path) -> None:
+    ledger = AttemptLedger(tmp_path)
+    ledger.begin(CLAIM, alone=False)
+    assert ledger.begin(CLAIM, alone=False).count == 0
+
+
+def test_failures_count_and_keep_the_last_error(tmp_path: Path) -> None:
+    ledger = AttemptLedger(tmp_path)
+    ledger.begin(CLAIM, alone=True)
+    ledger.fail(CLAIM, "cannot read the file: Permission denied")
+    ledger.begin(CLAIM, alone=True)
+    record = ledger.fail(CLAIM, "cannot read the file: Permission denied (again)")
+    assert (record.failures, record.deaths, record.last_error) == (
+        2, 0, "cannot read the file: Permission denied (again)")
+
+
+def test_an_outage_pauses_without_counting(tmp_path: Path) -> None:
+    ledger = AttemptLedger(tmp_path)
+    ledger.begin(CLAIM, alone=True)
+    ledger.pause(CLAIM)
+    assert ledger.begin(CLAIM, alone=True).count == 0
+
+
+def test_a_torn_record_counts_as_a_death(tmp_path: Path) -> None:
+    ledger = AttemptLedger(tmp_path)
+    (tmp_path / CLAIM).write_text("{\"deaths\": 1, ")
+    assert ledger.begin(CLAIM, alone=True).deaths == 1

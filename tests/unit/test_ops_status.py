@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from services.broker import redis_client
 from services.ops.status import (
     gather_status,
-    redis_client,
     render_status,
     status_as_dict,
     store_summary,
@@ -21,8 +21,8 @@ from shared.config import Settings
 from shared.documents import build_document, sha256_hex
 from shared.parsing import parse_report
 from shared.store.db import session_for
-from shared.store.service import ReceivedFile, add_quarantined_file, add_stored_report
-from shared.store.tables import Report, SourceFile
+from shared.store.service import ReceivedFile, add_delivery, add_stored_report
+from shared.store.tables import Delivery, Report, SourceFile
 from tests import seed_variants
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -30,8 +30,9 @@ UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refus
 
 
 def _received(data: bytes, name: str) -> ReceivedFile:
-    return ReceivedFile(sha256=sha256_hex(data), name=name, received_path=f"/inbox/{name}", size=len(data),
-                        received_at=NOW - timedelta(days=5))
+    return ReceivedFile(claim=f"20260301T000000Z_000000000000_{name}", name=name, name_bytes=name.encode(),
+                        received_path=f"/inbox/{name}", size=len(data), sha256=sha256_hex(data), mtime_ns=None,
+                        dropped_at=None, received_at=NOW - timedelta(days=5))
 
 
 def _store(session: Session, data: bytes, name: str, stored_at: datetime) -> int:
@@ -55,11 +56,11 @@ def populated(sqlite_url: str) -> dict[str, int]:
                            NOW - timedelta(days=7))
         for number in range(12):
             data = f"not a report {number}".encode()
-            source_id = add_quarantined_file(session=session, received=_received(data, f"junk-{number}.txt"),
-                                             reason=f"reason {number}", fmt=None,
-                                             final_path=f"/data/quarantine/junk-{number}.txt")
-            session.exec(update(SourceFile).where(col(SourceFile.id) == source_id)  # junk-0 is the newest
-                         .values(stored_at=NOW - timedelta(hours=number + 1)))
+            received = _received(data, f"junk-{number}.txt")
+            add_delivery(session=session, received=received, outcome="quarantined", reason=f"reason {number}",
+                         path=f"quarantine/{received.claim}")
+            session.exec(update(Delivery).where(col(Delivery.claim) == received.claim)  # junk-0 is the newest
+                         .values(committed_at=NOW - timedelta(hours=number + 1)))
         session.commit()
     assert yesterday > 0 and last_week > 0, "the broken seeds must produce findings"
     return {"findings_yesterday": yesterday, "findings_last_week": last_week}
