@@ -231,17 +231,21 @@ def _copy_across(source: Path, destination: Path) -> None:
     staged = destination.with_name(f".{destination.name}.staged")
     _remove(staged)
     info = os.lstat(source)
-    if stat.S_ISLNK(info.st_mode):
-        os.symlink(os.readlink(source), staged)
-    elif stat.S_ISDIR(info.st_mode):
-        shutil.copytree(source, staged, symlinks=True)
-    else:
-        with open(source, "rb") as src, open(staged, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-            dst.flush()
-            os.fsync(dst.fileno())
-        shutil.copystat(source, staged)
-    os.replace(staged, destination)
+    try:
+        if stat.S_ISLNK(info.st_mode):
+            os.symlink(os.readlink(source), staged)
+        elif stat.S_ISDIR(info.st_mode):
+            shutil.copytree(source, staged, symlinks=True)
+        else:
+            with open(source, "rb") as src, open(staged, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+                dst.flush()
+                os.fsync(dst.fileno())
+            shutil.copystat(source, staged)
+        os.replace(staged, destination)
+    except BaseException:
+        _remove(staged)
+        raise
     _remove(source)
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
+from shared.claims import WorkFolder
 from shared.config import Settings
 from shared.documents import sha256_hex
 from shared.store.db import session_for
-from shared.store.tables import Report, SourceFile
+from shared.store.tables import Delivery, Report, SourceFile
 from tests.conftest import wait_for
 from tests.e2e.processes import ServiceProcess, Services
 
@@ -123,12 +124,18 @@ class Drops:
                         names[entry.name.split("_", 2)[2]] += 1
         return names
 
+    def waiting(self) -> list[str]:
+        """What is still in the inbox or claimed: not yet at its end state."""
+        inbox = [p.name for p in self.settings.inbox.iterdir() if not p.name.startswith(".")]
+        return inbox + WorkFolder.of_inbox(self.settings.inbox).list_claims()
+
     def settled(self) -> bool:
-        return not any(self.settings.inbox.iterdir()) and set(self.landed()) >= set(self.files)
+        return not self.waiting() and set(self.landed()) >= set(self.files)
 
     def assert_invariant(self, *, valid: set[str], quarantined: set[str]) -> None:
-        """Every dropped file ended exactly once, with its bytes; the same bytes are stored once."""
-        assert list(self.settings.inbox.iterdir()) == []
+        """Every dropped file ended exactly once, with its bytes, and is one delivery; the same bytes are
+        stored once."""
+        assert self.waiting() == []
         landed = self.landed()
         assert {name: n for name, n in landed.items() if n != 1} == {}, "a file landed more than once"
         assert set(landed) == set(self.files), f"missing: {set(self.files) - set(landed)}"
@@ -146,8 +153,10 @@ class Drops:
         with session_for(self.settings.effective_database_url) as session:
             stored_shas = Counter(session.exec(select(SourceFile.sha256)).all())
             reports = session.exec(select(func.count()).select_from(Report)).one()
-        expected_shas = {sha256_hex(self.files[n]) for n in valid | quarantined}
-        assert set(stored_shas) == expected_shas and max(stored_shas.values()) == 1
+            delivered = Counter(session.exec(select(Delivery.name)).all())
+        assert delivered == Counter({name: 1 for name in self.files}), "a file is not exactly one delivery"
+        assert set(stored_shas) == {sha256_hex(self.files[n]) for n in valid}
+        assert not stored_shas or max(stored_shas.values()) == 1
         assert reports == len({sha256_hex(self.files[n]) for n in valid})
 
 

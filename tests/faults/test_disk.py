@@ -1,5 +1,6 @@
-"""A full or read-only data volume: the job fails loudly before anything is committed, and the file
-stays in the inbox, whole, until the volume is usable again."""
+"""A full or read-only data volume, and a data volume on another filesystem than the inbox: the outcome
+is committed, the claim stays in the work folder, whole, until the move succeeds (a retry of the job
+finishes it); what moves across filesystems is copied, fsynced and renamed, never half."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 from structlog.testing import capture_logs
 
-from services.worker.pipeline import ingest_file
+from services.worker.pipeline import handle_claim, ingest_file
 from services.worker.tasks import is_transient
+from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
 from shared.store.db import session_for
-from shared.store.tables import SourceFile
+from shared.store.tables import Delivery, utcnow
 from tests import seed_variants
 
 
@@ -46,42 +48,72 @@ def fill(path: Path) -> None:
         os.close(fd)
 
 
-def stored_count(settings: Settings) -> int:
+def deliveries(settings: Settings) -> list[Delivery]:
     with session_for(settings.effective_database_url) as session:
-        return session.exec(select(func.count()).select_from(SourceFile)).one()
+        return list(session.exec(select(Delivery)).all())
 
 
 def nothing_but(folder: Path, *names: str) -> bool:
     return sorted(p.name for p in folder.rglob("*") if p.is_file()) == sorted(names)
 
 
-def test_full_archive_fails_before_the_commit(small_volume: Path, tmp_path: Path, sqlite_url: str) -> None:
+def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
+    settings.inbox.mkdir(exist_ok=True)
+    (settings.inbox / name).write_bytes(data)
+    work = WorkFolder.of_inbox(settings.inbox)
+    work.ensure()
+    info = claim_file(settings.inbox / name, work, dropped_at=utcnow())
+    assert info is not None
+    return work, info.claim
+
+
+def test_a_full_archive_keeps_the_committed_claim_until_there_is_room(small_volume: Path, tmp_path: Path,
+                                                                      sqlite_url: str) -> None:
     settings = Settings(inbox=tmp_path / "inbox", data_dir=small_volume / "data", database_url=sqlite_url)
-    settings.inbox.mkdir()
     settings.archive_dir.mkdir(parents=True)
     fill(small_volume / "filler")
-    path = settings.inbox / "wb.txt"
-    path.write_bytes(seed_variants.west_brabant())
+    work, claim = claimed(settings, "wb.txt", seed_variants.west_brabant())
     with pytest.raises(OSError) as raised:
-        ingest_file(path, settings=settings)
+        handle_claim(claim, settings=settings, work=work)
     assert raised.value.errno == errno.ENOSPC and is_transient(raised.value)
-    assert path.read_bytes() == seed_variants.west_brabant() and stored_count(settings) == 0
+    assert (work.claimed / claim).read_bytes() == seed_variants.west_brabant()  # still the service's, whole
+    assert [d.outcome for d in deliveries(settings)] == ["stored"]  # committed before the move
     assert nothing_but(small_volume, "filler"), "a partial copy was left in the archive"
     (small_volume / "filler").unlink()
-    assert ingest_file(path, settings=settings) == "stored"
-    assert not path.exists()
+    assert handle_claim(claim, settings=settings, work=work) == "stored"  # the retry finishes the move
+    assert (settings.archive_dir / claim).read_bytes() == seed_variants.west_brabant()
+    assert work.list_claims() == [] and len(deliveries(settings)) == 1
 
 
-def test_read_only_archive_fails_before_the_commit(small_volume: Path, tmp_path: Path, sqlite_url: str) -> None:
+def test_a_read_only_archive_keeps_the_committed_claim(small_volume: Path, tmp_path: Path, sqlite_url: str) -> None:
     settings = Settings(inbox=tmp_path / "inbox", data_dir=small_volume / "data", database_url=sqlite_url)
-    settings.inbox.mkdir()
     settings.archive_dir.mkdir(parents=True)
     subprocess.run(["mount", "-o", "remount,ro", str(small_volume)], check=True)
-    path = settings.inbox / "wb.txt"
-    path.write_bytes(seed_variants.west_brabant())
+    work, claim = claimed(settings, "wb.txt", seed_variants.west_brabant())
     with capture_logs(), pytest.raises(OSError) as raised:
-        ingest_file(path, settings=settings)
+        handle_claim(claim, settings=settings, work=work)
     assert raised.value.errno == errno.EROFS and is_transient(raised.value)
-    assert path.exists() and stored_count(settings) == 0
+    assert (work.claimed / claim).exists()
     subprocess.run(["mount", "-o", "remount,rw", str(small_volume)], check=True)
-    assert ingest_file(path, settings=settings) == "stored"
+    assert handle_claim(claim, settings=settings, work=work) == "stored"
+    assert work.list_claims() == []
+
+
+def test_a_symlink_and_a_folder_are_quarantined_across_filesystems(small_volume: Path, tmp_path: Path,
+                                                                    sqlite_url: str) -> None:
+    """Inbox and data on different mounts (as in compose): EXDEV for a rename, so the entry is copied."""
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=small_volume / "data", database_url=sqlite_url)
+    settings.inbox.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(seed_variants.west_brabant())
+    (settings.inbox / "link.txt").symlink_to(secret)
+    (settings.inbox / "folder").mkdir()
+    (settings.inbox / "folder" / "inside.txt").write_bytes(seed_variants.midden_limburg())
+    assert ingest_file(settings.inbox / "link.txt", settings=settings) == "quarantined"
+    assert ingest_file(settings.inbox / "folder", settings=settings) == "quarantined"
+    by_name = {d.name: d for d in deliveries(settings)}
+    link = settings.data_dir / by_name["link.txt"].path
+    assert link.is_symlink() and os.readlink(link) == str(secret) and secret.exists()
+    assert (settings.data_dir / by_name["folder"].path / "inside.txt").read_bytes() == seed_variants.midden_limburg()
+    assert WorkFolder.of_inbox(settings.inbox).list_claims() == []
+    assert by_name["folder"].reason == "a directory: only files are read"

@@ -15,11 +15,11 @@ import redis
 import typer
 from typer.testing import CliRunner
 
+from services.broker import redis_client
 from services.ingest.enqueue import JobSender
 from services.ingest.watcher import InboxWatcher, heartbeat_path
 from services.ops.commands import register_ops_commands
 from services.ops.health import check_database, check_watcher, check_worker
-from services.broker import redis_client
 from services.ops.status import jobs_in_progress, queued_jobs
 from shared.config import Settings
 from shared.store.db import get_engine

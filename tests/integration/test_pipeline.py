@@ -15,10 +15,10 @@ from structlog.testing import capture_logs
 from services.worker import pipeline
 from services.worker.pipeline import ingest_file
 from shared import claims as pipeline_claims
+from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
 from shared.store.db import session_for
 from shared.store.queries import list_documents
-from shared.claims import WorkFolder, claim_file
 from shared.store.tables import Delivery, Finding, Report, ReportRow, SourceFile, utcnow
 from tests import seed_variants
 
