@@ -155,10 +155,12 @@ def _stop_on_signals(stop: Any) -> None:
 
 
 def main() -> None:
+    from services.delivery_commands import register_delivery_commands
     from services.ops.commands import register_ops_commands
     from services.store_commands import register_store_commands
 
     register_store_commands(cli)
+    register_delivery_commands(cli)
     register_ops_commands(cli)
     cli()
 

@@ -88,6 +88,7 @@ class Decision:
     reason: str | None = None
     document: ReportDocument | None = None
     duplicate_of: int | None = None  # source_file id of the stored bytes
+    duplicate_of_name: str | None = None
 
 
 def ingest_file(path: Path, *, settings: Settings) -> Outcome | None:
@@ -209,7 +210,7 @@ def _decide(read: ReadClaim, settings: Settings) -> Decision:
     with read_connection_for(settings.effective_database_url) as connection:
         existing = find_source(connection=connection, sha256=read.sha256)
     if existing is not None:
-        return Decision(Outcome.DUPLICATE, duplicate_of=existing.id)
+        return Decision(Outcome.DUPLICATE, duplicate_of=existing.id, duplicate_of_name=existing.name)
     document, reason = _parse(read, settings)
     if document is None:
         return Decision(Outcome.QUARANTINED, reason=reason)
@@ -246,7 +247,8 @@ def _commit_and_dispose(received: ReceivedFile, decision: Decision, *, settings:
             if earlier is not None:  # an earlier delivery of this job committed; finish its move
                 return _dispose(Committed(earlier), settings=settings, work=work, completing=True)
             if stored is not None and decision.outcome is Outcome.STORED:
-                decision = Decision(Outcome.DUPLICATE, duplicate_of=stored.id)  # a concurrent job stored it
+                # a concurrent job stored the same bytes
+                decision = Decision(Outcome.DUPLICATE, duplicate_of=stored.id, duplicate_of_name=stored.name)
             elif attempt == STORE_ATTEMPTS:
                 raise
     else:  # pragma: no cover - the loop always breaks or returns
@@ -311,7 +313,7 @@ def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, deci
             log.info(events.REPORT_STORED, report_id=delivery.report_id, archived_to=delivery.path, **detail)
     elif outcome is Outcome.DUPLICATE:
         log.info(events.DUPLICATE_SKIPPED, report_id=delivery.report_id, reason=delivery.reason,
-                 moved_to=delivery.path, **detail)
+                 duplicate_of=decision.duplicate_of_name if decision else None, moved_to=delivery.path, **detail)
     else:
         log.warning(events.FILE_QUARANTINED, reason=delivery.reason, quarantined_to=delivery.path, **detail)
     return outcome

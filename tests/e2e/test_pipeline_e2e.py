@@ -14,7 +14,8 @@ from sqlmodel import select
 
 from shared.config import Settings
 from shared.store.db import session_for
-from shared.store.tables import Finding, Report, SourceFile
+from shared.claims import WorkFolder
+from shared.store.tables import Delivery, Finding, Report
 from tests import seed_variants
 from tests.cli_helpers import klantprofielen
 from tests.conftest import wait_for
@@ -57,17 +58,17 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
     staged = tmp_path / "west-brabant.txt"
     staged.write_bytes(seed_variants.west_brabant())
     os.rename(staged, inbox / "west-brabant.txt")
-    wait_for(lambda: not any(inbox.iterdir()), timeout=20, message="both seeds handled")
+    wait_for(lambda: all_handled(inbox), timeout=20, message="both seeds handled")
     (inbox / "west-brabant (copy).txt").write_bytes(seed_variants.west_brabant())
     (inbox / "broken-totals.txt").write_bytes(seed_variants.broken_column_total())
     (inbox / "garbage.dat").write_bytes(os.urandom(3000) + b"\x00")
 
-    wait_for(lambda: not any(inbox.iterdir()), timeout=30, message="the inbox to empty")
+    wait_for(lambda: all_handled(inbox), timeout=30, message="every file to end")
     wait_for(lambda: _count_events(worker.log_lines()) >= 5, timeout=10, message="five outcomes logged")
 
     with session_for(settings.effective_database_url) as session:
         reports = session.exec(select(Report).order_by(Report.id)).all()
-        sources = session.exec(select(SourceFile)).all()
+        delivered = session.exec(select(Delivery)).all()
         findings = session.exec(select(Finding)).all()
     by_region = sorted(reports, key=lambda r: (r.region_name, r.id))
     assert [(r.region_name, r.region_code, r.year, r.quarter, r.total, r.status, r.is_current)
@@ -77,9 +78,11 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
         ("West-Brabant", None, 2020, 4, 5026, "ok", True),
     ]
     assert by_region[0].superseded_by_id == by_region[1].id
-    assert sorted((s.name, s.status) for s in sources) == [
+    assert sorted((d.name, d.outcome) for d in delivered) == [
         ("broken-totals.txt", "stored"), ("garbage.dat", "quarantined"),
-        ("midden-limburg 2021-Q4.txt", "stored"), ("west-brabant.txt", "stored")]
+        ("midden-limburg 2021-Q4.txt", "stored"), ("west-brabant (copy).txt", "duplicate"),
+        ("west-brabant.txt", "stored")]
+    assert all(d.dropped_at and d.committed_at >= d.dropped_at for d in delivered)
     assert [(f.check, f.field, f.expected, f.actual) for f in findings] == [
         ("column_total", "uwv_with_profile", 1519, 1520)]
 
@@ -106,7 +109,7 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
         "Midden-Limburg", 2021, 4, "warning", "worker")
     assert Path(alert["file"]).name == "broken-totals.txt" and len(alert["sha256"]) == 64
     assert alert["timestamp"].endswith("Z") and alert["task_id"]
-    enqueued = [Path(e["file"]).name for e in watcher.log_lines() if e["event"] == "file_enqueued"]
+    enqueued = [e["file"] for e in watcher.log_lines() if e["event"] == "file_claimed"]
     assert sorted(enqueued) == sorted(["midden-limburg 2021-Q4.txt", "west-brabant.txt",
                                        "west-brabant (copy).txt", "broken-totals.txt", "garbage.dat"])
 
@@ -117,6 +120,12 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
         ("Midden-Limburg", 1), ("West-Brabant", 0)]
 
     assert worker.stop() == 0 and watcher.stop() == 0
+
+
+def all_handled(inbox: Path) -> bool:
+    """Nothing waits in the inbox and no claim is pending."""
+    return not [p for p in inbox.iterdir() if not p.name.startswith(".")] and \
+        not WorkFolder.of_inbox(inbox).list_claims()
 
 
 def _count_events(lines: list[dict]) -> int:

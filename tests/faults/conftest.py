@@ -11,9 +11,9 @@ from tests.e2e.processes import Services, service_env
 from tests.faults.harness import Drops, PrivateRedis
 
 # Short clocks so that recovery paths run within a test: jobs of dead workers come back after the
-# visibility timeout, files still in the inbox are enqueued again after requeue_after.
+# visibility timeout, claims handed back (or lost with Redis) are offered again after reoffer_after.
 FAULT_TIMINGS = {
-    "settle_seconds": "0.2", "rescan_seconds": "1", "requeue_after_seconds": "4",
+    "settle_seconds": "0.2", "rescan_seconds": "1", "reoffer_after_seconds": "2", "reoffer_max_seconds": "4",
     "enqueue_backoff_max_seconds": "1", "visibility_timeout_seconds": "8", "task_time_limit_seconds": "4",
     "task_max_retries": "2",
 }

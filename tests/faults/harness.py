@@ -129,6 +129,15 @@ class Drops:
         inbox = [p.name for p in self.settings.inbox.iterdir() if not p.name.startswith(".")]
         return inbox + WorkFolder.of_inbox(self.settings.inbox).list_claims()
 
+    def waiting_names(self) -> set[str]:
+        """The original names of what is still waiting (in the inbox or claimed)."""
+        return {name.split("_", 2)[2] if name.count("_") >= 2 and name[:8].isdigit() else name
+                for name in self.waiting()}
+
+    def settled_without_names(self) -> bool:
+        """Nothing waiting, for a test that drops files without recording them here."""
+        return not self.waiting()
+
     def settled(self) -> bool:
         return not self.waiting() and set(self.landed()) >= set(self.files)
 

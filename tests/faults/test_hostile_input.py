@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from shared.store.db import session_for
-from shared.store.tables import ReportRow, SourceFile
+from shared.store.tables import Delivery, ReportRow
 from tests.conftest import wait_for
 from tests.faults import corpus, hostile
 from tests.faults.conftest import FaultRig
@@ -45,7 +45,7 @@ def test_hostile_and_odd_input(rig: FaultRig, tmp_path: Path) -> None:
     (inbox / "bomb.xlsx").write_bytes(hostile.xlsx_zip_bomb())
     (inbox / "spinning.pdf").write_bytes(hostile.spinning_pdf())
 
-    wait_for(lambda: not any(inbox.iterdir()), timeout=90, interval=0.2, message="the inbox to empty")
+    wait_for(lambda: rig.drops.settled_without_names(), timeout=90, interval=0.2, message="every file to end")
     assert worker.process.poll() is None, "the worker died"
     reasons = quarantine_reasons(rig)
     assert reasons["link-to-secret.txt"] == "a symbolic link: links are not followed"
@@ -58,7 +58,7 @@ def test_hostile_and_odd_input(rig: FaultRig, tmp_path: Path) -> None:
                                                if p.endswith("a folder")) / "inside.txt").exists()
 
     with session_for(rig.settings.effective_database_url) as session:
-        stored = {s.name for s in session.exec(select(SourceFile).where(SourceFile.status == "stored"))}
+        stored = {d.name for d in session.exec(select(Delivery).where(Delivery.outcome == "stored"))}
         municipalities = set(session.exec(select(ReportRow.municipality)).all())
     assert stored == set(stored_names) | {"latin1-\\xe9t\\xe9.txt"}
     assert hostile.SQL_NAME in municipalities and hostile.FORGED_NAME.replace("\n", " ") in municipalities

@@ -1,4 +1,4 @@
-"""Redis and the database go away for a while; nothing is lost, and files wait where they are."""
+"""Redis and the database go away for a while; nothing is lost, and claims wait in the work folder."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from services.ingest.enqueue import JobSender
 from services.supervisor import FIRST_START_GRACE_SECONDS
+from shared.claims import WorkFolder, claim_file
 from shared.store.db import close_engine
 from shared.store.tables import utcnow
 from tests.conftest import POSTGRES_DSN, wait_for
@@ -45,14 +46,14 @@ def test_redis_down_then_back_every_file_stored(rig: FaultRig) -> None:
         return sum(e["event"] == "enqueue_retry" and e["service"] == "ingest" for e in service.log_lines())
 
     wait_for(lambda: retries() >= 2, timeout=20, message="the watcher to hold and retry")
-    assert all((rig.settings.inbox / name).exists() for name in names)
+    assert rig.drops.waiting_names() == names  # claimed, and waiting for the broker
     rig.redis.start()  # same port, empty: the worker reconnects (or is restarted) and consumes again
     settle(rig.drops, timeout=60)
     rig.drops.assert_invariant(valid=names | {"before.txt"}, quarantined=set())
     assert service.process.poll() is None, "run must keep going"
 
 
-def test_jobs_lost_with_redis_are_recovered_from_the_inbox(rig: FaultRig) -> None:
+def test_jobs_lost_with_redis_are_offered_again(rig: FaultRig) -> None:
     worker, _ = start_pipeline(rig.services)
     worker.stop()  # nobody consumes: the jobs sit in Redis
     names = {f"queued-{i}.txt" for i in range(6)}
@@ -63,13 +64,13 @@ def test_jobs_lost_with_redis_are_recovered_from_the_inbox(rig: FaultRig) -> Non
     rig.redis.stop()  # no persistence: the queued jobs are gone
     rig.redis.start()
     rig.services.start("worker", "--concurrency", "2", ready_event="ready.")
-    settle(rig.drops, timeout=60)  # the watcher's rescan enqueues the files again
+    settle(rig.drops, timeout=60)  # their in-flight keys went with them: the watcher offers the claims again
     rig.drops.assert_invariant(valid=names, quarantined=set())
 
 
 def test_sqlite_locked_by_another_process_for_a_while(rig: FaultRig) -> None:
     # Another writer (a backup, an analyst's tool) holds SQLite's write lock: jobs wait on the busy
-    # timeout with their files still in the inbox, then store once the lock is released.
+    # timeout with their files claimed, then store once the lock is released.
     start_pipeline(rig.services)
     rig.drops.drop("first.txt", corpus.valid_report(1))
     wait_for(lambda: rig.drops.handled() == 1, timeout=20, message="the first file")
@@ -79,11 +80,11 @@ def test_sqlite_locked_by_another_process_for_a_while(rig: FaultRig) -> None:
         names = {f"while-locked-{i}.txt" for i in range(4)}
         for i, name in enumerate(sorted(names)):
             rig.drops.drop(name, corpus.valid_report(10 + i))
-        wait_for(lambda: any(e["event"] == "file_enqueued" and e["file"].endswith("while-locked-3.txt")
+        wait_for(lambda: any(e["event"] == "file_enqueued" and e["claim"].endswith("while-locked-3.txt")
                              for e in events_of(rig, "watch")), timeout=20, message="the jobs to be sent")
         time.sleep(3)
         assert rig.drops.handled() == 1
-        assert all((rig.settings.inbox / name).exists() for name in names)
+        assert rig.drops.waiting_names() == names
         assert not rig.settings.quarantine_dir.exists() or not any(rig.settings.quarantine_dir.iterdir())
     finally:
         locker.rollback()
@@ -126,8 +127,8 @@ def test_database_unreachable_retries_then_leaves_the_file_for_later(
     retries = [e for e in worker_events if e["event"] == "store_retry"]
     [gave_up] = [e for e in worker_events if e["event"] == "store_gave_up"]
     assert len(retries) >= 2 and retries[0]["retry_in_seconds"] < retries[1]["retry_in_seconds"]
-    assert gave_up["level"] == "error" and gave_up["file"].endswith("while-down.txt")
-    assert (rig.settings.inbox / "while-down.txt").exists()
+    assert gave_up["level"] == "error" and gave_up["claims"][0].endswith("while-down.txt")
+    assert rig.drops.waiting_names() == {"while-down.txt"}
     assert not rig.settings.quarantine_dir.exists() or not any(rig.settings.quarantine_dir.iterdir())
     proxy.start()  # back on the same port; the watcher's rescan offers the file again
     settle(rig.drops, timeout=60)
@@ -141,9 +142,12 @@ def test_worker_keeps_running_when_redis_goes_away_with_jobs_in_progress(rig: Fa
     names = [f"bulk-{i}.txt" for i in range(1500)]
     for i, name in enumerate(names):
         rig.drops.drop(name, corpus.valid_report(i))
+    work = WorkFolder.of_inbox(rig.settings.inbox)
+    work.ensure()
+    claims = [claim_file(rig.settings.inbox / name, work, dropped_at=utcnow()) for name in names]
     sender = JobSender(rig.settings)
-    for name in names:  # all queued at once, so the worker holds reserved, unacknowledged jobs
-        sender.send(rig.settings.inbox / name, utcnow().isoformat())
+    # all queued at once, so the worker holds reserved, unacknowledged jobs
+    sender.offer([claimed.claim for claimed in claims if claimed is not None])
     sender.close()
     wait_for(lambda: rig.drops.handled() >= 100, timeout=30, message="the backfill to be under way")
     # Twice: whether the worker holds unacknowledged jobs at the moment it sees the loss is a race.
@@ -153,7 +157,7 @@ def test_worker_keeps_running_when_redis_goes_away_with_jobs_in_progress(rig: Fa
         assert handled < len(names), f"the backfill ended before outage {outage}"
         time.sleep(3)
         assert worker.process.poll() is None, f"the worker must survive outage {outage}"
-        rig.redis.start()  # empty: the watcher's scan enqueues what is left in the inbox
+        rig.redis.start()  # empty: the watcher offers the claims that are left again
         if outage == 1:
             rig.services.start("watch", ready_event="watcher_started")
             wait_for(lambda: rig.drops.handled() >= handled + 100, timeout=30,  # noqa: B023
