@@ -34,21 +34,13 @@ class InflightKeys:
         self._ttl = ttl_seconds
 
     def mark(self, claims: Iterable[str], job_id: str) -> list[str]:
-        """Mark the claims that have no live job and return them. The others are in flight (queued
-        or being handled): their keys are kept alive, so that a job queued through a long outage of
-        the workers is not offered twice."""
+        """Mark the claims that have no live job and return them; the others are in flight. Keys are
+        never extended: a job lost in a way nobody saw (a bug) frees its claim when its key expires."""
         claims = list(claims)
         pipe = self._client.pipeline(transaction=False)
         for claim in claims:
             pipe.set(INFLIGHT_KEY_PREFIX + claim, job_id, nx=True, ex=self._ttl)
-        marked = [claim for claim, was_set in zip(claims, pipe.execute(), strict=True) if was_set]
-        held = [claim for claim in claims if claim not in set(marked)]
-        if held:
-            pipe = self._client.pipeline(transaction=False)
-            for claim in held:
-                pipe.expire(INFLIGHT_KEY_PREFIX + claim, self._ttl)
-            pipe.execute()
-        return marked
+        return [claim for claim, was_set in zip(claims, pipe.execute(), strict=True) if was_set]
 
     def move(self, claims: Iterable[str], job_id: str) -> None:
         """Point the claims' keys at another job (a split batch)."""

@@ -36,6 +36,9 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A job killed by the hard time limit goes back to the queue (as for a worker that died), so that
+        # its claim's next attempt counts the death; acknowledged, it would be lost with its in-flight key.
+        "task_acks_on_timeout": False,
         "task_time_limit": hard_limit,
         "task_soft_time_limit": max(1, int(hard_limit * 0.8)),
         # Each pool process has its next job at hand when it finishes one (acks_late still

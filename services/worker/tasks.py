@@ -66,9 +66,11 @@ def ingest_claims(self, claims: Any) -> list[str]:  # type: ignore[no-untyped-de
         try:
             outcomes.append(_ingest_one(claim, settings=settings, work=work, ledger=ledger, alone=alone))
         except Exception as exc:
-            if not is_transient(exc):
-                raise
             remaining = names[position:]
+            if not is_transient(exc):
+                # Not expected (a bug): the job ends here, so its claims must be offered again.
+                inflight_keys(settings).release(remaining)
+                raise
             for waiting in remaining:
                 ledger.pause(waiting)
             _retry_or_hand_back(self, remaining, settings, exc)

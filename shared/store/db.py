@@ -83,7 +83,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
                 f"SQLite refused WAL mode (got {mode!r}); keep the database off network filesystems")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is durable before the worker moves the file out of the work folder.
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from shared.claims import WorkFolder
 from shared.config import Settings
 from shared.store.db import session_for
-from shared.claims import WorkFolder
 from shared.store.tables import Delivery, Finding, Report
 from tests import seed_variants
 from tests.cli_helpers import klantprofielen

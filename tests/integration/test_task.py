@@ -1,0 +1,115 @@
+"""The ingest task's rules, called in this process (no eager Celery: the task body's helpers): jobs
+name claims, never paths; a file that keeps failing on its own account ends in quarantine; an outage
+never quarantines."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from services.worker import pipeline, tasks
+from shared.attempts import AttemptLedger
+from shared.claims import WorkFolder, claim_file
+from shared.config import Settings
+from shared.store.tables import utcnow
+from tests import seed_variants
+
+
+@pytest.fixture
+def task_settings(settings: Settings, redis_url: str) -> Settings:
+    return settings.model_copy(update={"broker_url": redis_url, "max_attempts_per_file": 3})
+
+
+def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    (settings.inbox / name).write_bytes(data)
+    work = WorkFolder.of_inbox(settings.inbox)
+    work.ensure()
+    info = claim_file(settings.inbox / name, work, dropped_at=utcnow())
+    assert info is not None
+    return work, info.claim
+
+
+def test_an_unreadable_file_is_quarantined_after_the_attempts_run_out(
+        task_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root reads every file, so the SFTP user's 0600 file is simulated where the claim is opened.
+    work, claim = claimed(task_settings, "sftp-upload.txt", seed_variants.west_brabant())
+    real_open = pipeline.open_claim
+
+    def denied(folder: WorkFolder, name: str) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", name)
+
+    monkeypatch.setattr(pipeline, "open_claim", denied)
+    ledger = AttemptLedger(work.attempts)
+    with capture_logs() as logs:
+        outcomes = [tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+                    for _ in range(3)]
+    assert outcomes == ["failed", "failed", "quarantined"]
+    failed = [e for e in logs if e["event"] == "attempt_failed"]
+    assert [e["attempts"] for e in failed] == [1, 2, 3]
+    [quarantined] = [e for e in logs if e["event"] == "file_quarantined"]
+    assert quarantined["reason"] == "3 failed attempts; the last: cannot read the file: Permission denied"
+    assert (task_settings.quarantine_dir / claim).exists() and work.list_claims() == []
+    assert not (work.attempts / claim).exists()
+    monkeypatch.setattr(pipeline, "open_claim", real_open)
+
+
+def test_a_permission_fixed_in_time_is_stored(task_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, claim = claimed(task_settings, "sftp-upload.txt", seed_variants.west_brabant())
+    real_open = pipeline.open_claim
+    monkeypatch.setattr(pipeline, "open_claim", lambda *_: (_ for _ in ()).throw(
+        PermissionError(errno.EACCES, "Permission denied")))
+    ledger = AttemptLedger(work.attempts)
+    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "failed"
+    monkeypatch.setattr(pipeline, "open_claim", real_open)  # the owner fixed the mode
+    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "stored"
+
+
+def test_a_file_that_keeps_killing_its_worker_is_quarantined(task_settings: Settings) -> None:
+    work, claim = claimed(task_settings, "poison.pdf", seed_variants.west_brabant())
+    ledger = AttemptLedger(work.attempts)
+    for _ in range(3):
+        ledger.begin(claim, alone=True)  # each time the worker process died before end()
+    outcome = tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+    assert outcome == "quarantined"
+    reason = (task_settings.quarantine_dir / f"{claim}.reason.json").read_text()
+    assert "3 failed attempts" in reason and "worker process ended" in reason
+
+
+def test_an_outage_is_never_counted_against_the_file(task_settings: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    work, claim = claimed(task_settings, "wb.txt", seed_variants.west_brabant())
+    ledger = AttemptLedger(work.attempts)
+
+    def database_down(**_: object) -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(pipeline, "find_source", database_down)
+    for _ in range(5):
+        with pytest.raises(OperationalError):
+            tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+        ledger.pause(claim)
+    assert ledger.read(claim).count == 0 and work.list_claims() == [claim]
+
+
+@pytest.mark.parametrize("job", [
+    "/srv/data/archive",  # an absolute path instead of a list of claims
+    ["../../etc/passwd"],
+    ["/srv/data/archive"],
+    ["20261130T100000Z_0123456789ab_a/b.txt"],
+    [".."],
+])
+def test_a_job_that_names_anything_but_claims_is_refused(task_settings: Settings, job: object,
+                                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tasks, "worker_settings", lambda: task_settings)
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not yours")
+    with capture_logs() as logs:
+        assert tasks.ingest_claims.run(job) == []
+    assert [e["event"] for e in logs] == ["job_refused"]
+    assert victim.read_bytes() == b"not yours" and not task_settings.quarantine_dir.exists()
