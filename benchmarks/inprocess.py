@@ -1,5 +1,6 @@
 """In one process, no queue: the parse cost per format, and the floor (parse + reconcile + store with
-`services.worker.pipeline.ingest_file`, files in a temporary inbox) on SQLite and PostgreSQL."""
+`services.worker.pipeline.ingest_file`: claim, read, parse, decide, commit, dispose; files in a temporary
+inbox) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from shared.parsing import parse_report
 from shared.store.db import close_engine, get_engine
 
 # Functions ingest_file looks up in its module at call time: timing them gives the stage breakdown.
-STAGES = ("open_for_writing", "read_regular_file", "find_source", "parse_report", "build_document",
-          "stage_file", "_store", "_log_findings", "finish_move")
+STAGES = ("claim_file", "open_for_writing", "find_source", "parse_report", "build_document", "add_stored_report",
+          "add_delivery", "_log_findings", "dispose_claim")
 
 
 def parse_cost(files: Sequence[CorpusFile], per_kind: int) -> dict[str, Any]:
@@ -127,7 +128,8 @@ def floor(files: Sequence[CorpusFile], database_url: str | None, workdir: Path) 
     per_file["other"] = round(seconds * 1000 / len(files) - sum(per_file.values()), 3)
     return {"files": len(files), "seconds": round(seconds, 3),
             "reports_per_second": round(len(files) / seconds, 1), "outcomes": dict(outcomes),
-            "stages_ms_per_file": per_file, "left_in_inbox": sum(1 for _ in inbox.iterdir())}
+            "stages_ms_per_file": per_file,
+            "left_in_inbox": sum(1 for p in inbox.iterdir() if not p.name.startswith("."))}
 
 
 @contextlib.contextmanager

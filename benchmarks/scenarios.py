@@ -121,31 +121,29 @@ def _wait_gone(path: Path, timeout: float = 10.0) -> None:
 
 
 def _latency_stages(service: Service, drops: dict[str, float]) -> dict[str, Any]:
-    """Where a trickled file's time goes, from the logs and the row: drop -> watcher sends the job
-    (received_at) -> the worker receives it -> the commit starts (stored_at) -> report_stored logged."""
-    enqueued: dict[str, str] = {}
+    """Where a trickled file's time goes, from the logs and the delivery row: drop -> the watcher
+    judges it complete and claims it (dropped_at) -> the worker receives the job -> the commit
+    (committed_at) -> report_stored logged."""
+    stored: dict[str, tuple[str, float]] = {}
     received: dict[str, float] = {}
-    logged: dict[str, float] = {}
     for record in service.log_records():
         event = str(record.get("event", ""))
         when = parse_utc(record["timestamp"]).timestamp() if "timestamp" in record else 0.0
-        if event == "file_enqueued":
-            enqueued[record["task_id"]] = Path(record["file"]).name
-        elif event.endswith("] received") and (match := _TASK_ID.search(event)):
+        if event.endswith("] received") and (match := _TASK_ID.search(event)):
             received[match.group(1)] = when
-        elif event == "report_stored" and "task_id" in record:
-            logged[record["task_id"]] = when
+        elif event == "report_stored" and "task_id" in record and "claim" in record:
+            stored[str(record["claim"])] = (str(record["task_id"]), when)
     stages: dict[str, list[float]] = defaultdict(list)
-    for task_id, name in enqueued.items():
+    for claim, (task_id, logged) in stored.items():
+        name = claim.split("_", 2)[2]
         times = service.row_times(name)
         if name not in drops or times is None or task_id not in received:
             continue
-        drop, (received_at, stored_at) = drops[name], times
-        stages["drop_to_job_sent"].append((received_at.timestamp() - drop) * 1000)
-        stages["job_sent_to_worker_received"].append((received[task_id] - received_at.timestamp()) * 1000)
-        stages["worker_received_to_commit"].append((stored_at.timestamp() - received[task_id]) * 1000)
-        if task_id in logged:
-            stages["commit_to_stored_logged"].append((logged[task_id] - stored_at.timestamp()) * 1000)
+        dropped_at, committed_at = (moment.timestamp() for moment in times)
+        stages["drop_to_claimed"].append((dropped_at - drops[name]) * 1000)
+        stages["claimed_to_worker_received"].append((received[task_id] - dropped_at) * 1000)
+        stages["worker_received_to_commit"].append((committed_at - received[task_id]) * 1000)
+        stages["commit_to_stored_logged"].append((logged - committed_at) * 1000)
     return {name: summary(values, 1) for name, values in stages.items()}
 
 

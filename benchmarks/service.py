@@ -158,9 +158,10 @@ class Service:
         return int(total), int(stored)
 
     def row_times(self, name: str) -> tuple[datetime, datetime] | None:
-        """(received_at, stored_at) of the file stored under this name."""
-        row = self.db().execute("SELECT received_at, stored_at FROM source_file WHERE name = ?", (name,)).fetchone()
-        return (parse_utc(row[0]), parse_utc(row[1])) if row else None
+        """(dropped_at, committed_at) of the delivery of the file under this name: when the watcher judged
+        it complete (and claimed it), and when its outcome was committed."""
+        row = self.db().execute("SELECT dropped_at, committed_at FROM delivery WHERE name = ?", (name,)).fetchone()
+        return (parse_utc(row[0]), parse_utc(row[1])) if row and row[0] else None
 
     def finding_count(self) -> int:
         return int(self.db().execute("SELECT coalesce(sum(finding_count), 0) FROM report").fetchone()[0])
