@@ -33,6 +33,9 @@ class CrossQuarterThresholds(_Frozen):
     hb_width_c: float = Field(default=4.0, gt=0)
     # Fewer municipalities with a ratio than this: the fixed ratio edit instead of HB.
     hb_min_municipalities: int = Field(default=10, ge=4)
+    # HB findings need a change of at least this many people. 0 is the method as published, which flags
+    # every change when most municipalities did not change at all (the quartiles of E collapse to 0).
+    hb_min_change_people: int = Field(default=0, ge=0)
     ratio_edit_low: float = Field(default=0.5, gt=0)
     ratio_edit_high: float = Field(default=2.0, gt=1)
     ratio_edit_min_change_people: int = Field(default=20, ge=0)
@@ -177,9 +180,9 @@ def _hb_changes(field: str, pairs: Mapping[str, tuple[int, int]], names: Mapping
     bounds = hb.effect_bounds(list(effects.values()), spread=limits.hb_spread_a, width=limits.hb_width_c)
     found = {}
     for key, value in effects.items():
-        if bounds.lower <= value <= bounds.upper:
-            continue
         before, now = pairs[key]
+        if bounds.lower <= value <= bounds.upper or abs(now - before) < limits.hb_min_change_people:
+            continue
         accepted = hb.accepted_range(before, median_ratio, limits.hb_exponent_u, bounds.lower, bounds.upper)
         found[key] = _change(key, names, field, (before, now), "hidiroglou_berthelot",
                              Bounds(statistic="effect", value=value, lower=bounds.lower, upper=bounds.upper,
