@@ -26,7 +26,7 @@ _PATTERNS = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
     rf"{_NOT_AFTER_ALNUM}kwartaal{_SEP}(?P<quarter>[1-4]){_SEP}{_YEAR.format('year')}",
     rf"{_YEAR.format('year')}{_SEP}(?:kwartaal|kw|q){_SEP}(?P<quarter>[1-4])(?!\d)",
     # 'q3-2022', 'Q3 2022', 'kw3 2022', 'kw 3 2022'
-    rf"(?:q|kw)(?P<quarter>[1-4]){_SEP}{_YEAR.format('year')}",
+    rf"(?:q|kw)(?P<quarter>[1-4]){_SEP}(?P<year>\d{{4}})(?!\d)",   # 'q42021' too, as before
     rf"{_NOT_AFTER_ALNUM}(?:q|kw){_SEP}(?P<quarter>[1-4]){_SEP}{_YEAR.format('year')}",
 ))
 _WORD = re.compile(r"[^\W_]+")

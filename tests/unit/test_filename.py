@@ -25,6 +25,7 @@ from shared.parsing.filename import period_from_name, region_from_name
     ("ml-2021q4.xlsx", 2021, 4),
     ("q4_2021.csv", 2021, 4),
     ("q3-2022.csv", 2022, 3),
+    ("q42021", 2021, 4),
     ("Q3 2022 Twente.csv", 2022, 3),
     ("2022-Q3 west_brabant.csv", 2022, 3),
     ("2022_q3.xlsx", 2022, 3),
