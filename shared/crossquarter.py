@@ -40,7 +40,7 @@ class CrossQuarterThresholds(_Frozen):
     ratio_edit_high: float = Field(default=2.0, gt=1)
     ratio_edit_min_change_people: int = Field(default=20, ge=0)
     # The four counts are checked separately where they reach this many people in either quarter.
-    count_min_people: int = Field(default=20, ge=0)
+    min_people_per_count: int = Field(default=20, ge=0)
     register_change_percent: float = Field(default=25.0, gt=0)
 
 
@@ -117,7 +117,7 @@ def check_against_previous(previous: QuarterFigures, current: QuarterFigures,
         pairs = {key: (baseline[key][field], getattr(counts, field))
                  for key, counts in current.rows.items() if key in baseline}
         if field != "total":
-            pairs = {key: pair for key, pair in pairs.items() if max(pair) >= limits.count_min_people}
+            pairs = {key: pair for key, pair in pairs.items() if max(pair) >= limits.min_people_per_count}
         findings += _quarter_changes(field, pairs, current.names, limits, compared_with)
     findings += _register_change(previous, current, limits, compared_with)
     return CrossQuarterResult(compared_with=compared_with, findings=tuple(findings), mergers=change.mergers)
