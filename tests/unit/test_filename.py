@@ -85,3 +85,11 @@ def test_regions_from_file_names(name: str, code: int, canonical: str) -> None:
 ])
 def test_file_names_without_one_known_region(name: str) -> None:
     assert region_from_name(name) is None
+
+
+@given(st.text(max_size=120))
+def test_any_file_name_is_an_answer_never_an_exception(name: str) -> None:
+    period = period_from_name(name)
+    assert period is None or isinstance(period, Period)
+    region = region_from_name(name)
+    assert region is None or 1 <= region[0] <= 35

@@ -6,7 +6,10 @@ import csv
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from shared.models import Period
 from shared.reference import (
     explain_membership_change,
     municipality_code,
@@ -196,3 +199,23 @@ def test_membership_changes_no_merger_explains_stay_unexplained() -> None:
 def test_the_reference_is_read_once() -> None:
     assert municipalities() is municipalities()
     assert mergers() is mergers()
+
+
+def test_a_mid_year_merger_is_explained_between_quarters() -> None:
+    # Weesp joined Amsterdam on 2022-03-24: the first quarter of 2022 may show it either way.
+    for earlier, later in ((Period(year=2021, quarter=4), Period(year=2022, quarter=1)),
+                           (Period(year=2022, quarter=1), Period(year=2022, quarter=2))):
+        change = explain_membership_change({"GM0363", "GM0457"}, {"GM0363"}, earlier, later)
+        assert [(m.old_codes, m.new_code) for m in change.mergers] == [(("GM0457",), "GM0363")]
+        assert not change.unexplained_missing and not change.unexplained_new
+    late = explain_membership_change({"GM0363", "GM0457"}, {"GM0363"}, Period(year=2022, quarter=2),
+                                     Period(year=2022, quarter=3))
+    assert late.unexplained_missing == {"GM0457"}
+
+
+@given(st.text(max_size=80), st.integers(min_value=-10_000, max_value=10_000))
+def test_any_text_is_an_answer_never_an_exception(text: str, year: int) -> None:
+    region = region_code(text)
+    assert region is None or 1 <= region <= 35
+    code = municipality_code(text, year)
+    assert code is None or re.fullmatch(r"GM\d{4}", code)
