@@ -103,7 +103,7 @@ def explain_membership_change(previous: set[str] | frozenset[str], current: set[
         for successor in successors_between(old, after, until) & set(current):
             merged_into[successor].add(old)
     for code in sorted(new):
-        if code not in merged_into and (olds := predecessors_between(code, after, until) & set(previous)):
+        if code not in merged_into and (olds := predecessors_between(code, after, until) & missing):
             merged_into[code] |= olds
     explained_old = set().union(*merged_into.values()) if merged_into else set()
     recorded = tuple(RecordedMerger(old_codes=tuple(sorted(olds)), new_code=code)

@@ -219,3 +219,8 @@ def test_any_text_is_an_answer_never_an_exception(text: str, year: int) -> None:
     assert region is None or 1 <= region <= 35
     code = municipality_code(text, year)
     assert code is None or re.fullmatch(r"GM\d{4}", code)
+
+
+def test_a_predecessor_still_listed_is_no_merger() -> None:
+    change = explain_membership_change({"GM0951"}, {"GM0951", "GM1954"}, 2018, 2019)
+    assert change.mergers == () and change.unexplained_new == {"GM1954"}
