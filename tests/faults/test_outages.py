@@ -68,7 +68,8 @@ def test_jobs_lost_with_redis_are_offered_again(rig: FaultRig) -> None:
     rig.drops.assert_invariant(valid=names, quarantined=set())
 
 
-def test_sqlite_locked_by_another_process_for_a_while(rig: FaultRig) -> None:
+def test_sqlite_locked_by_another_process_for_a_while(sqlite_rig: FaultRig) -> None:
+    rig = sqlite_rig
     # Another writer (a backup, an analyst's tool) holds SQLite's write lock: jobs wait on the busy
     # timeout with their files claimed, then store once the lock is released.
     start_pipeline(rig.services)
