@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -47,7 +48,7 @@ def parse(
     except OSError as exc:
         raise fail(f"{file}: {exc.strerror or exc}") from None
     if as_json:
-        typer.echo(document.model_dump_json(indent=2))
+        typer.echo(json.dumps(document.as_json(), indent=2, ensure_ascii=False))
         return
     from services.presentation import describe_document
 
