@@ -64,6 +64,7 @@ def watch(inbox: InboxOpt = None, data_dir: DataDirOpt = None, broker_url: Broke
 
     settings = load_settings(inbox=inbox, data_dir=data_dir, broker_url=broker_url, log_format=log_format,
                              polling=polling)
+    _require_tested_libraries()
     configure_logging("ingest", settings.log_format)
     sender = JobSender(settings)
     watcher = InboxWatcher(settings, sender.send)
@@ -85,6 +86,7 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
 
     settings = load_settings(data_dir=data_dir, database_url=database_url, broker_url=broker_url,
                              log_format=log_format, worker_concurrency=concurrency)
+    _require_tested_libraries()
     from services.worker.app import configure_worker_app
     from shared.logging import configure_logging
 
@@ -113,6 +115,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
     settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
                              broker_url=broker_url, log_format=log_format, polling=polling,
                              worker_concurrency=concurrency)
+    _require_tested_libraries()
     configure_logging("run", settings.log_format)
     log = get_logger("klantprofielen.run")
     settings.inbox.mkdir(parents=True, exist_ok=True)
@@ -137,6 +140,15 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)
+
+
+def _require_tested_libraries() -> None:
+    from services.versions import UntestedVersion, check_patched_libraries
+
+    try:
+        check_patched_libraries()
+    except UntestedVersion as exc:
+        raise fail(str(exc), 1) from None
 
 
 def _silence_stdout() -> None:
