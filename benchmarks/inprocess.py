@@ -19,7 +19,7 @@ from benchmarks.corpus import CorpusFile, expected_figures
 from benchmarks.stats import summary
 from shared.config import Settings
 from shared.parsing import parse_report
-from shared.store.db import close_engine, get_engine
+from shared.store.db import close_engine, upgrade_schema
 
 # Functions ingest_file looks up in its module at call time: timing them gives the stage breakdown.
 STAGES = ("open_for_writing", "read_regular_file", "find_source", "parse_report", "build_document",
@@ -113,7 +113,7 @@ def floor(files: Sequence[CorpusFile], database_url: str | None, workdir: Path) 
     outcomes: Counter[str] = Counter()
     try:
         with _logs_to(workdir / "pipeline.log"):
-            get_engine(url)  # the schema upgrade is start-up, not per report
+            upgrade_schema(url)  # the schema upgrade is start-up, not per report
             with _timed_stages() as stages:
                 start = time.perf_counter()
                 for path in paths:

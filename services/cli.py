@@ -91,8 +91,12 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
     from shared.logging import configure_logging
 
     configure_logging("worker", settings.log_format)
+    from shared.store.migrate import SchemaNotCurrent
+
     try:
         app = configure_worker_app(settings)
+    except SchemaNotCurrent as exc:
+        raise fail(str(exc), 1) from None
     except Exception as exc:  # noqa: BLE001 - a bad database URL or unreachable database: one line
         raise fail(f"worker cannot start: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
     # Celery writes a few plain-text notices (shutdown) straight to fd 1; our logs go to stderr,
@@ -120,6 +124,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
     log = get_logger("klantprofielen.run")
     settings.inbox.mkdir(parents=True, exist_ok=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _upgrade_own_database(settings)
     broker = None
     if settings.broker_url is None:
         broker = EmbeddedRedis(settings.data_dir)
@@ -140,6 +145,20 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)
+
+
+def _upgrade_own_database(settings: Any) -> None:
+    # `run` is the single-machine default: it migrates its database itself, once, before its worker
+    # starts (which only checks the schema). Elsewhere `klantprofielen db upgrade` is the one step.
+    from shared.store.db import close_engine, upgrade_schema
+
+    url = settings.effective_database_url
+    try:
+        upgrade_schema(url)
+    except Exception as exc:  # noqa: BLE001 - unreachable database, bad URL: one line
+        raise fail(f"database upgrade failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
+    finally:
+        close_engine(url)
 
 
 def _require_tested_libraries() -> None:

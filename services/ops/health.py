@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from services.ingest.watcher import heartbeat_path
 from shared.config import Settings
 from shared.jobs import celery_config
+from shared.store.migrate import UPGRADE_HINT, SchemaNotCurrent, current_revision, head_revision, schema_problem
 
 HEARTBEAT_MAX_AGE_SECONDS = 10.0
 PING_TIMEOUT_SECONDS = 2.0
@@ -123,14 +124,23 @@ def plain_engine(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
-            raise DatabaseMissing(f"no SQLite database at {parsed.database} (the worker creates it when it starts)")
+            raise DatabaseMissing(f"no SQLite database at {parsed.database} (a new or wrong --data-dir?): "
+                                  f"{UPGRADE_HINT}")
     elif parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
 
 
+def require_schema_at_head(engine: Engine) -> None:
+    """Raise SchemaNotCurrent (one line) unless the database's schema is at head."""
+    problem = schema_problem(current_revision(engine))
+    if problem:
+        raise SchemaNotCurrent(problem)
+
+
 def check_database(settings: Settings) -> CheckResult:
-    """SELECT 1 on the database, without creating it (a missing or corrupt SQLite file fails)."""
+    """SELECT 1 on the database and its schema at head, without creating or upgrading anything
+    (a missing or corrupt SQLite file fails, and so does a schema behind this version)."""
     url = settings.effective_database_url
     try:
         engine = plain_engine(url)
@@ -140,13 +150,14 @@ def check_database(settings: Settings) -> CheckResult:
                 if engine.dialect.name == "sqlite":
                     # SELECT 1 never reads an SQLite file; this does, and fails on a corrupt one.
                     connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+            require_schema_at_head(engine)
         finally:
             engine.dispose()
-    except DatabaseMissing as exc:
+    except (DatabaseMissing, SchemaNotCurrent) as exc:
         return CheckResult("database", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - driver errors vary; one line is what ops needs
         return CheckResult("database", False, f"{_safe_url(url)}: {type(exc).__name__}: {first_line(exc)}")
-    return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}")
+    return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}, schema at {head_revision()}")
 
 
 def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: float = PING_TIMEOUT_SECONDS,

@@ -21,7 +21,8 @@ from services.ops.commands import register_ops_commands
 from services.ops.health import check_database, check_watcher, check_worker
 from services.ops.status import jobs_in_progress, queued_jobs, redis_client
 from shared.config import Settings
-from shared.store.db import get_engine
+from shared.store.db import upgrade_schema
+from shared.store.migrate import head_revision
 from tests.conftest import wait_for
 
 IDLE_REDIS = "redis://127.0.0.1:6379/15"  # no worker listens on this database
@@ -44,15 +45,20 @@ def idle_redis() -> Iterator[str]:
     client.close()
 
 
-def test_database_check_runs_select_1_on_real_sqlite(tmp_path: Path, sqlite_url: str) -> None:
-    settings = Settings(data_dir=tmp_path / "data", database_url=sqlite_url)
+def test_database_check_runs_select_1_on_real_sqlite(tmp_path: Path, empty_sqlite_url: str) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=empty_sqlite_url)
     missing = check_database(settings)
     assert not missing.ok and "no SQLite database" in missing.detail
     assert not (tmp_path / "klantprofielen.db").exists(), "the check must not create the database"
-    get_engine(sqlite_url)  # as the worker does at start
+    upgrade_schema(empty_sqlite_url, "0001")
+    behind = check_database(settings)
+    assert behind.line() == (f"FAIL database: database schema is at 0001, this version needs {head_revision()}: "
+                             "run klantprofielen db upgrade")
+    upgrade_schema(empty_sqlite_url)
     result = check_database(settings)
     assert result.ok, result.detail
     assert result.line().startswith("ok   database: SELECT 1 on sqlite:///")
+    assert result.line().endswith(f", schema at {head_revision()}")
 
 
 def test_database_check_fails_on_a_corrupt_sqlite_file(tmp_path: Path) -> None:
