@@ -115,6 +115,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
     from services.embedded_broker import EmbeddedBrokerError, EmbeddedRedis
     from services.supervisor import supervise
     from shared.logging import configure_logging, get_logger
+    from shared.redact import mask_url
 
     settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
                              broker_url=broker_url, log_format=log_format, polling=polling,
@@ -135,7 +136,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         settings = settings.model_copy(update={"broker_url": broker.url})
         settings.embedded_broker_file.parent.mkdir(parents=True, exist_ok=True)
         settings.embedded_broker_file.write_text(broker.url)  # for status and health on this data dir
-        log.info(events.BROKER_STARTED, url=broker.url)
+        log.info(events.BROKER_STARTED, url=mask_url(broker.url))
     env = {**os.environ, **settings.as_environment()}
     stopping: list[int] = []
     _stop_on_signals(lambda: stopping.append(1))

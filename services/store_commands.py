@@ -44,6 +44,8 @@ def with_session(settings: Settings, work: Callable[[Any], T]) -> T:
         raise fail(str(exc), 1) from None
     except SQLAlchemyError as exc:
         raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
+    except ValueError as exc:  # a URL SQLAlchemy could not take apart (a port that is not a number)
+        raise fail(f"database URL: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
 
 
 def reports(as_json: JsonOpt = False, region: RegionOpt = None, year: YearOpt = None,
@@ -123,7 +125,7 @@ def db_upgrade(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) ->
     try:
         upgrade_schema(url)
         revision = current_revision(get_engine(url))
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy could not take apart
         raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
     finally:
         close_engine(url)

@@ -22,6 +22,7 @@ class Component(StrEnum):
 def register_ops_commands(cli: typer.Typer) -> None:
     """Add health, status and backfill to the `klantprofielen` command."""
     from services.cli_common import BrokerOpt, DatabaseOpt, DataDirOpt, InboxOpt, fail, load_settings
+    from shared.redact import redact
 
     @cli.command()
     def health(
@@ -49,7 +50,7 @@ def register_ops_commands(cli: typer.Typer) -> None:
         names = COMPONENTS if component is Component.all else (component.value,)
         results = run_checks(settings, names, timeout=timeout, this_host=this_host)
         for result in results:
-            typer.echo(result.line())
+            typer.echo(redact(result.line()))
         raise typer.Exit(0 if all(result.ok for result in results) else 1)
 
     @cli.command()
@@ -71,9 +72,9 @@ def register_ops_commands(cli: typer.Typer) -> None:
                                  broker_url=broker_url)
         result = gather_status(settings, timeout=timeout)
         if as_json:
-            typer.echo(json.dumps(status_as_dict(result), indent=2, ensure_ascii=False))
+            typer.echo(redact(json.dumps(status_as_dict(result), indent=2, ensure_ascii=False)))
         else:
-            typer.echo(render_status(result))
+            typer.echo(redact(render_status(result)))
         raise typer.Exit(1 if result.problems else 0)
 
     @cli.command()

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from services.ingest.watcher import heartbeat_path
 from shared.config import Settings
 from shared.jobs import celery_config
+from shared.redact import mask_url
 from shared.store.migrate import UPGRADE_HINT, SchemaNotCurrent, current_revision, head_revision, schema_problem
 
 HEARTBEAT_MAX_AGE_SECONDS = 10.0
@@ -173,10 +174,7 @@ def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: floa
 
 def _safe_url(url: str) -> str:
     """The URL without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not an SQLAlchemy-style URL (e.g. redis+socket://)
-        return url.split("@")[-1] if "@" in url else url
+    return mask_url(url)
 
 
 def first_line(exc: BaseException) -> str:
