@@ -29,9 +29,12 @@ def register_ops_commands(cli: typer.Typer) -> None:
         component: Annotated[Component, typer.Option(
             "--component", help="What to check; 'all' checks watcher, worker and database")] = Component.all,
         timeout: Annotated[float, typer.Option(
-            "--timeout", min=0.1, help="Seconds to wait for a ping")] = 2.0,
+            "--timeout", min=0.1, help="Seconds to wait for a ping (--deep)")] = 2.0,
         this_host: Annotated[bool, typer.Option(
             "--this-host", help="Worker check: only a worker on this host counts (container healthchecks)")
+        ] = False,
+        deep: Annotated[bool, typer.Option(
+            "--deep", help="Worker check: also ping the workers over the broker (starts a Celery client)")
         ] = False,
         inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
         broker_url: BrokerOpt = None,
@@ -40,15 +43,16 @@ def register_ops_commands(cli: typer.Typer) -> None:
 
         watcher: heartbeat under --data-dir less than 10 s old, both threads alive, inbox readable.
 
-        worker: a Celery worker answers a ping (--this-host: a worker on this host).
+        worker: a worker's heartbeat under --data-dir less than 20 s old (--this-host: a worker on this
+        host); with --deep also a Celery ping over the broker.
 
-        database: SELECT 1 (a missing SQLite file fails)."""
+        database: SELECT 1 and the schema at head (a missing SQLite file fails)."""
         from services.ops.health import COMPONENTS, run_checks
 
         settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
                                  broker_url=broker_url)
         names = COMPONENTS if component is Component.all else (component.value,)
-        results = run_checks(settings, names, timeout=timeout, this_host=this_host)
+        results = run_checks(settings, names, timeout=timeout, this_host=this_host, deep=deep)
         for result in results:
             typer.echo(redact(result.line()))
         raise typer.Exit(0 if all(result.ok for result in results) else 1)

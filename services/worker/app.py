@@ -8,6 +8,7 @@ import structlog
 from celery import Celery, signals
 
 from services.kombu_redis import install_redis_transport
+from services.worker.heartbeat import WorkerHeartbeat
 from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
@@ -19,6 +20,7 @@ from shared.store.db import dispose_engines, require_current_schema
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
 app.steps["worker"].add(SweepCancelledTimers)
+app.steps["worker"].add(WorkerHeartbeat)
 _state: dict[str, Any] = {}
 log = get_logger("klantprofielen.worker")
 

@@ -72,7 +72,7 @@ def test_no_password_in_any_log_line_or_output(tmp_path: Path, pg_role_url: str)
                              for line in running.running[0].log_path.read_text().splitlines()) >= 3,
                  timeout=10, message="three outcomes logged")
         for args in (("reports",), ("reports", "--json"), ("alerts",), ("status",), ("status", "--json"),
-                     ("health",), ("health", "--component", "worker")):
+                     ("health",), ("health", "--component", "worker", "--deep")):
             assert command(*args) in (0, 1)
         assert "Midden-Limburg" in outputs["reports #1"]
         # Failures that quote their URL: a refused broker, an unreachable database, a wrong password.
