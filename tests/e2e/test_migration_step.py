@@ -35,6 +35,9 @@ def test_a_database_one_migration_behind_stops_the_worker_and_the_commands_until
         assert (result.returncode, result.stderr, result.stdout) == (1, expected, ""), command
     health = klantprofielen("health", "--component", "database", env=env)
     assert (health.returncode, health.stdout) == (1, "FAIL " + expected.replace("klantprofielen: ", "database: "))
+    status = klantprofielen("status", "--json", env=env)
+    assert status.returncode == 1
+    assert expected.strip().replace("klantprofielen: ", "database: ") in json.loads(status.stdout)["problems"]
 
     upgraded = klantprofielen("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
