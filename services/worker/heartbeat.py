@@ -38,6 +38,21 @@ def write_heartbeat(path: Path, payload: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
+def remove_dead_heartbeats(directory: Path, hostname: str) -> None:
+    """Remove the files this host's killed workers left behind (their processes are gone), so that
+    restarts under systemd do not pile them up. Other hosts' files are theirs to clean."""
+    for path in directory.glob(f"{hostname}-*.json"):
+        pid = path.stem.removeprefix(f"{hostname}-")
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:  # alive, another user's
+            continue
+
+
 class WorkerHeartbeat(bootsteps.StartStopStep):
     """A worker bootstep: write the heartbeat at start and every HEARTBEAT_INTERVAL_SECONDS from the
     event loop (so a stuck loop stops it), and remove it at a clean stop."""
@@ -58,6 +73,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
         self._node = str(getattr(worker, "hostname", ""))
         self._path = worker_heartbeat_path(worker_settings().data_dir, socket.gethostname(), os.getpid())
+        remove_dead_heartbeats(self._path.parent, socket.gethostname())
         self._beat()
         self._tref = hub.call_repeatedly(HEARTBEAT_INTERVAL_SECONDS, self._beat)
 

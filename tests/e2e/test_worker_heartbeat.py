@@ -45,3 +45,13 @@ def test_a_running_worker_beats_and_a_stopped_or_killed_one_does_not(tmp_path: P
     later = datetime.now(UTC) + timedelta(seconds=21)
     stale = check_worker(settings, now=later)
     assert not stale.ok and "stale: klantprofielen-" in stale.detail
+    left_behind = worker_heartbeat_dir(data) / f"{socket.gethostname()}-{killed.process.pid}.json"
+    assert left_behind.exists()
+
+    restarted = running.start("worker", "--concurrency", "1", ready_event="ready.")
+    try:
+        assert not left_behind.exists(), "a new worker removes the files of this host's dead workers"
+        assert [path.name for path in worker_heartbeat_dir(data).glob("*.json")] == [
+            f"{socket.gethostname()}-{restarted.process.pid}.json"]
+    finally:
+        assert restarted.stop() == 0
