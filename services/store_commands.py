@@ -37,13 +37,19 @@ def with_session(settings: Settings, work: Callable[[Any], T]) -> T:
     """Run `work(session)`, turning database errors into one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from shared.store.db import session_for
+    from shared.store.db import require_current_schema, session_for
+    from shared.store.migrate import SchemaNotCurrent
 
     try:
+        require_current_schema(settings.effective_database_url)
         with session_for(settings.effective_database_url) as session:
             return work(session)
+    except SchemaNotCurrent as exc:
+        raise fail(str(exc), 1) from None
     except SQLAlchemyError as exc:
         raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
+    except ValueError as exc:  # a URL SQLAlchemy could not take apart (a port that is not a number)
+        raise fail(f"database URL: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
 
 
 def reports(ctx: typer.Context, as_json: JsonOpt = False, region: RegionOpt = None, year: YearOpt = None,
@@ -149,17 +155,19 @@ def _rows_and_columns(session: Any, view: str, where: Any) -> tuple[list[dict[st
 
 
 def db_upgrade(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
-    """Create or upgrade the schema to the newest migration (also done at every start)."""
+    """Create or upgrade the schema to the newest migration: the one step that changes the schema
+    (`klantprofielen run` also does it on its own database); workers and commands only check it."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from shared.store.db import close_engine, get_engine
+    from shared.store.db import close_engine, get_engine, upgrade_schema
     from shared.store.migrate import current_revision, head_revision
 
     settings = load_settings(data_dir=data_dir, database_url=database_url)
     url = settings.effective_database_url
     try:
+        upgrade_schema(url)
         revision = current_revision(get_engine(url))
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy could not take apart
         raise fail(f"database: {str(exc).splitlines()[0]}", 1) from None
     finally:
         close_engine(url)

@@ -14,7 +14,7 @@ import pytest
 from services.ingest.enqueue import JobSender
 from services.supervisor import FIRST_START_GRACE_SECONDS
 from shared.claims import WorkFolder, claim_file
-from shared.store.db import close_engine
+from shared.store.db import close_engine, upgrade_schema
 from shared.store.tables import utcnow
 from tests.conftest import POSTGRES_DSN, wait_for
 from tests.faults import corpus
@@ -102,6 +102,7 @@ def postgres_behind_proxy(tmp_path: Path) -> Iterator[tuple[FaultRig, TcpProxy]]
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
     url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    upgrade_schema(url)
     made = make_rig(tmp_path, url)
     try:
         yield made, proxy

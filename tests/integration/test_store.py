@@ -55,8 +55,8 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     assert differences == []
 
 
-def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(database_url: str) -> None:
-    engine = db._create_engine(database_url)
+def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(empty_database_url: str) -> None:
+    engine = db._create_engine(empty_database_url)
     upgrade_database(engine, "0001")
     now = utcnow()
     with engine.begin() as connection:
