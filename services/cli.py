@@ -190,10 +190,12 @@ def _stop_on_signals(stop: Any) -> None:
 def main() -> None:
     from services.delivery_commands import register_delivery_commands
     from services.ops.commands import register_ops_commands
+    from services.series_commands import register_series_command
     from services.store_commands import register_store_commands
 
     register_store_commands(cli)
     register_delivery_commands(cli)
+    register_series_command(cli)
     register_ops_commands(cli)
     cli()
 

@@ -69,8 +69,13 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
         rows[row.report_id].append(Row.model_validate(row.model_dump(exclude={"id", "report_id", "position"})))
     for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
         findings[finding.report_id].append(finding_model(finding))
+    baselines = {report.baseline_report_id for report, _ in pairs if report.baseline_report_id is not None}
+    periods = {found.id: Period(year=found.year, quarter=found.quarter) for found in session.exec(
+        select(Report).where(col(Report.id).in_(baselines)))} if baselines else {}
     return [_document(report, source, rows[report.id], findings[report.id],  # type: ignore[index]
-                      with_version=where.include_superseded) for report, source in pairs]
+                      with_version=where.include_superseded,
+                      compared_with=periods.get(report.baseline_report_id))  # type: ignore[arg-type]
+            for report, source in pairs]
 
 
 def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:
@@ -114,8 +119,8 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
-def _document(report: Report, source: SourceFile, rows: list[Row],
-              findings: list[FindingModel], *, with_version: bool = False) -> ReportDocument:
+def _document(report: Report, source: SourceFile, rows: list[Row], findings: list[FindingModel], *,
+              with_version: bool = False, compared_with: Period | None = None) -> ReportDocument:
     register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
                 if report.register_size is not None and report.percent_in_sonar is not None else None)
     return ReportDocument(
@@ -128,6 +133,7 @@ def _document(report: Report, source: SourceFile, rows: list[Row],
         findings=tuple(findings),
         version=Version(status=report.version_status, pinned=report.pinned_at is not None,  # type: ignore[arg-type]
                         written_at=_utc_iso(report.written_at)) if with_version else None,
+        compared_with=compared_with,
     )
 
 
