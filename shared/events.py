@@ -19,6 +19,8 @@ MOVE_FAILED = "move_failed"
 WORKER_WARM_UP_FAILED = "worker_warm_up_failed"
 
 BROKER_STARTED = "embedded_broker_started"
+BROKER_EXITED = "broker_exited"
+BROKER_RESTARTED = "broker_restarted"
 SERVICE_STOPPED = "service_stopped"
 CHILD_EXITED = "child_exited"
 CHILD_RESTARTED = "child_restarted"

@@ -1,0 +1,128 @@
+"""The embedded redis-server, killed and started again: same socket, same append-only file, same jobs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import structlog
+from structlog.testing import capture_logs
+
+from services.embedded_broker import SOCKET_PATH_LIMIT, EmbeddedRedis
+from services.supervisor import FIRST_START_GRACE_SECONDS, supervise
+from tests.conftest import wait_for
+
+QUEUE = "ingest"
+
+
+@pytest.fixture(params=["short", "long"])
+def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A broker under a data dir; 'long' is too deep for a unix socket, which then lives in a temp folder."""
+    data_dir = tmp_path / "data" if request.param == "short" else tmp_path / ("d" * SOCKET_PATH_LIMIT) / "data"
+    made = EmbeddedRedis(data_dir)
+    assert (made.socket.parent == made.directory) == (request.param == "short")
+    made.start()
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def client_of(broker: EmbeddedRedis) -> redis.Redis:
+    return redis.Redis(unix_socket_path=str(broker.socket), socket_timeout=2)
+
+
+def queue_a_job(broker: EmbeddedRedis, job: bytes) -> None:
+    """LPUSH a job and wait until the append-only file holds it (the server writes it before replying)."""
+    with client_of(broker) as client:
+        client.lpush(QUEUE, job)
+    aof = broker.directory / "appendonly.aof"
+    wait_for(lambda: job in aof.read_bytes(), timeout=5, message="the job in the append-only file")
+
+
+def kill_server(broker: EmbeddedRedis) -> int:
+    pid = broker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: broker.exit_status() is not None, timeout=5, message="redis-server to die")
+    return pid
+
+
+def test_restart_after_a_kill_keeps_the_socket_and_the_queued_jobs(broker: EmbeddedRedis) -> None:
+    socket, url = broker.socket, broker.url
+    queue_a_job(broker, b"job-1")
+    killed = kill_server(broker)
+    assert broker.exit_status() == -signal.SIGKILL
+    with pytest.raises(redis.ConnectionError), client_of(broker) as client:
+        client.ping()
+
+    broker.start()
+
+    assert (broker.socket, broker.url) == (socket, url) and broker.pid != killed
+    assert broker.exit_status() is None
+    with client_of(broker) as client:
+        assert client.lrange(QUEUE, 0, -1) == [b"job-1"]
+
+
+def test_start_leaves_a_running_server_alone(broker: EmbeddedRedis) -> None:
+    pid = broker.pid
+    broker.start()
+    assert broker.pid == pid
+
+
+def test_stop_ends_the_server_and_removes_a_private_socket_folder(tmp_path: Path) -> None:
+    broker = EmbeddedRedis(tmp_path / ("d" * SOCKET_PATH_LIMIT))
+    broker.start()
+    broker.stop()
+    assert broker.exit_status() == 0
+    assert not broker.socket.parent.exists()
+
+
+def supervise_in_thread(broker: EmbeddedRedis, stopping: threading.Event, statuses: list[int]) -> threading.Thread:
+    log = structlog.get_logger()
+    thread = threading.Thread(target=lambda: statuses.append(supervise([broker], stopping.is_set, log)))
+    thread.start()
+    return thread
+
+
+def test_supervise_restarts_a_killed_broker_with_its_jobs(broker: EmbeddedRedis) -> None:
+    started = time.monotonic()
+    queue_a_job(broker, b"job-1")
+    stopping, statuses = threading.Event(), []
+    with capture_logs() as logs:
+        thread = supervise_in_thread(broker, stopping, statuses)
+        try:
+            # A death within the first seconds is a configuration error (the next test); this one is later.
+            time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.2 - (time.monotonic() - started)))
+            killed = kill_server(broker)
+            wait_for(lambda: any(line["event"] == "broker_restarted" for line in logs), timeout=15,
+                     message="the supervisor to restart the broker")
+            with client_of(broker) as client:
+                assert client.lrange(QUEUE, 0, -1) == [b"job-1"]
+        finally:
+            stopping.set()
+            thread.join(timeout=30)
+    assert statuses == [0]
+    assert broker.exit_status() is not None, "supervise stops its children when asked to"
+    [exited] = [line for line in logs if line["event"] == "broker_exited"]
+    assert exited["status"] == -signal.SIGKILL and exited["pid"] == killed
+    assert exited["socket"] == str(broker.socket) and exited["restart_in_seconds"] > 0
+    [restarted] = [line for line in logs if line["event"] == "broker_restarted"]
+    assert restarted["pid"] not in (None, killed) and restarted["start"] == 2
+
+
+def test_supervise_stops_when_the_broker_dies_right_after_its_start(broker: EmbeddedRedis) -> None:
+    stopping, statuses = threading.Event(), []
+    with capture_logs() as logs:
+        thread = supervise_in_thread(broker, stopping, statuses)
+        kill_server(broker)
+        thread.join(timeout=30)
+    assert statuses == [1]
+    assert [(line["event"], line["detail"]) for line in logs] == [
+        ("broker_exited", "failed at start; stopping the service")]
