@@ -1,4 +1,5 @@
-"""Health checks for the containers and for ops: the watcher's heartbeat, a Celery ping, SELECT 1.
+"""Health checks for the containers and for ops: the watcher's heartbeat, a broker PING, a Celery ping,
+SELECT 1.
 
 Each check returns a CheckResult instead of raising, so `klantprofielen health` prints one line per
 check and exits 1 if any failed."""
@@ -8,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import redis
 from celery import Celery
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -25,7 +29,7 @@ from shared.jobs import celery_config
 HEARTBEAT_MAX_AGE_SECONDS = 10.0
 PING_TIMEOUT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5
-COMPONENTS = ("watcher", "worker", "database")
+COMPONENTS = ("watcher", "broker", "worker", "database")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,30 @@ def inbox_problem(inbox: Path) -> str | None:
     return None
 
 
+def redis_client(broker_url: str, timeout: float) -> redis.Redis:
+    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form."""
+    parts = urlsplit(broker_url)
+    if parts.scheme in ("redis+socket", "socket"):
+        query = parse_qs(parts.query)
+        db = int((query.get("virtual_host") or query.get("db") or ["0"])[0] or 0)
+        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password,
+                           socket_timeout=timeout, socket_connect_timeout=timeout)
+    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+def check_broker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS) -> CheckResult:
+    """The broker answers PING (for `run`'s embedded broker: the one it started on this data dir)."""
+    url = settings.effective_broker_url
+    started = time.monotonic()
+    try:
+        with redis_client(url, timeout) as client:
+            client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return CheckResult("broker", False, f"{_safe_url(url)}: {type(exc).__name__}: {first_line(exc)}")
+    return CheckResult("broker", True, f"PING on {_safe_url(url)} answered in "
+                                       f"{(time.monotonic() - started) * 1000:.0f} ms")
+
+
 def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
                  this_host: bool = False) -> CheckResult:
     """At least one Celery worker answers a ping (with this_host: one named ...@<this hostname>)."""
@@ -154,6 +182,7 @@ def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: floa
     """The named checks, in the order given."""
     checks = {
         "watcher": lambda: check_watcher(settings),
+        "broker": lambda: check_broker(settings, timeout=timeout),
         "worker": lambda: check_worker(settings, timeout=timeout, this_host=this_host),
         "database": lambda: check_database(settings),
     }

@@ -10,13 +10,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import redis
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.ops.health import DatabaseMissing, control_client, first_line, plain_engine
+from services.ops.health import DatabaseMissing, control_client, first_line, plain_engine, redis_client
 from shared.config import Settings
 from shared.files import is_temporary_name
 from shared.jobs import INGEST_QUEUE
@@ -68,17 +67,6 @@ def count_waiting(inbox: Path) -> int:
     with os.scandir(inbox) as entries:
         return sum(1 for entry in entries
                    if entry.is_file(follow_symlinks=False) and not is_temporary_name(entry.name))
-
-
-def redis_client(broker_url: str, timeout: float) -> redis.Redis:
-    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form."""
-    parts = urlsplit(broker_url)
-    if parts.scheme in ("redis+socket", "socket"):
-        query = parse_qs(parts.query)
-        db = int((query.get("virtual_host") or query.get("db") or ["0"])[0] or 0)
-        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password,
-                           socket_timeout=timeout, socket_connect_timeout=timeout)
-    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def queued_jobs(client: redis.Redis) -> int:

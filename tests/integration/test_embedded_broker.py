@@ -12,10 +12,15 @@ from pathlib import Path
 import pytest
 import redis
 import structlog
+import typer
 from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
 from services.embedded_broker import SOCKET_PATH_LIMIT, EmbeddedRedis
+from services.ops.commands import register_ops_commands
+from services.ops.health import check_broker
 from services.supervisor import FIRST_START_GRACE_SECONDS, supervise
+from shared.config import Settings
 from tests.conftest import wait_for
 
 QUEUE = "ingest"
@@ -126,3 +131,37 @@ def test_supervise_stops_when_the_broker_dies_right_after_its_start(broker: Embe
     assert statuses == [1]
     assert [(line["event"], line["detail"]) for line in logs] == [
         ("broker_exited", "failed at start; stopping the service")]
+
+
+def test_health_checks_the_embedded_broker_of_the_data_dir(broker: EmbeddedRedis, tmp_path: Path) -> None:
+    app = typer.Typer()
+    register_ops_commands(app)
+    settings = Settings(data_dir=tmp_path / "ops")
+    settings.embedded_broker_file.parent.mkdir(parents=True)
+    settings.embedded_broker_file.write_text(broker.url)  # as `run` does
+    health = ["health", "--component", "broker", "--timeout", "0.5", "--data-dir", str(settings.data_dir)]
+
+    up = CliRunner().invoke(app, health)
+    assert up.exit_code == 0, up.output
+    assert up.output.startswith(f"ok   broker: PING on {broker.url} answered in ")
+
+    kill_server(broker)
+    down = CliRunner().invoke(app, health)
+    assert down.exit_code == 1
+    assert down.output.startswith(f"FAIL broker: {broker.url}: ConnectionError: ") and down.output.count("\n") == 1
+
+    broker.start()
+    assert check_broker(settings).ok
+
+
+def test_broker_check_fails_in_one_line_without_the_password() -> None:
+    started = time.monotonic()
+    result = check_broker(Settings(broker_url="redis://:hunter2@127.0.0.1:1/0"), timeout=0.5)
+    assert not result.ok and time.monotonic() - started < 5
+    assert result.detail.startswith("redis://:***@127.0.0.1:1/0: ConnectionError: ")
+    assert "hunter2" not in result.line() and "\n" not in result.line()
+
+
+def test_broker_check_passes_on_a_running_redis(redis_url: str) -> None:
+    result = check_broker(Settings(broker_url=redis_url))
+    assert result.ok and result.detail.startswith(f"PING on {redis_url} answered in ")
