@@ -165,3 +165,29 @@ def test_broker_check_fails_in_one_line_without_the_password() -> None:
 def test_broker_check_passes_on_a_running_redis(redis_url: str) -> None:
     result = check_broker(Settings(broker_url=redis_url))
     assert result.ok and result.detail.startswith(f"PING on {redis_url} answered in ")
+
+
+def test_supervise_keeps_trying_a_broker_that_cannot_come_back(broker: EmbeddedRedis) -> None:
+    started = time.monotonic()
+    stopping, statuses = threading.Event(), []
+    aof = broker.directory / "appendonly.aof"
+    with capture_logs() as logs:
+        thread = supervise_in_thread(broker, stopping, statuses)
+        try:
+            time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.2 - (time.monotonic() - started)))
+            kill_server(broker)
+            aof.write_bytes(b"this is not an append-only file\n")  # redis-server refuses to start on it
+            wait_for(lambda: any("reason" in line for line in logs), timeout=15,
+                     message="a failed restart")
+            aof.unlink()  # what `redis-check-aof --fix` would have repaired
+            wait_for(lambda: any(line["event"] == "broker_restarted" for line in logs), timeout=15,
+                     message="the broker back after the repair")
+        finally:
+            stopping.set()
+            thread.join(timeout=30)
+    assert statuses == [0]
+    exits = [line for line in logs if line["event"] == "broker_exited"]
+    assert exits[0]["status"] == -signal.SIGKILL
+    failed = exits[1]
+    assert failed["reason"].startswith("embedded redis-server exited with 1; see ")
+    assert failed["restart_in_seconds"] > exits[0]["restart_in_seconds"], "the backoff grows"
