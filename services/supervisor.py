@@ -104,7 +104,8 @@ class Supervision:
         return delay
 
 
-def supervise(children: Sequence[Supervised], should_stop: Callable[[], bool], log: Any) -> int:
+def supervise(children: Sequence[Supervised], should_stop: Callable[[], bool], log: Any, *,
+              first_start_grace_seconds: float = FIRST_START_GRACE_SECONDS) -> int:
     """Start the children in order (one that already runs is left as it is) and keep them up until
     should_stop(); then stop them in reverse order, as later children use earlier ones. Returns the exit
     status for `run`."""
@@ -115,7 +116,7 @@ def supervise(children: Sequence[Supervised], should_stop: Callable[[], bool], l
         entry.started(time.monotonic())
     while not status and not should_stop():
         for entry in watched:
-            if not keep_up(entry, log):
+            if not keep_up(entry, log, first_start_grace_seconds):
                 status = 1
                 break
         else:
@@ -125,7 +126,7 @@ def supervise(children: Sequence[Supervised], should_stop: Callable[[], bool], l
     return status
 
 
-def keep_up(entry: Supervision, log: Any) -> bool:
+def keep_up(entry: Supervision, log: Any, first_start_grace_seconds: float) -> bool:
     """One look at a child: restart it when its time has come, or notice that it ended. False when it
     failed at its first start (a configuration problem: the service stops)."""
     child, now = entry.child, time.monotonic()
@@ -145,7 +146,7 @@ def keep_up(entry: Supervision, log: Any) -> bool:
         if now - entry.started_at > HEALTHY_AFTER_SECONDS:
             entry.failures_in_a_row = 0
         return True
-    if code != 0 and entry.starts == 1 and now - entry.started_at < FIRST_START_GRACE_SECONDS:
+    if code != 0 and entry.starts == 1 and now - entry.started_at < first_start_grace_seconds:
         log.error(child.exited_event, **child.log_fields, status=code, detail="failed at start; stopping the service")
         return False
     delay = entry.schedule_restart(now)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -24,6 +27,7 @@ from shared.config import Settings
 from tests.conftest import wait_for
 
 QUEUE = "ingest"
+GRACE_SECONDS = 0.5  # a death this soon after supervise started is a configuration error
 
 
 @pytest.fixture(params=["short", "long"])
@@ -89,48 +93,78 @@ def test_stop_ends_the_server_and_removes_a_private_socket_folder(tmp_path: Path
     assert not broker.socket.parent.exists()
 
 
-def supervise_in_thread(broker: EmbeddedRedis, stopping: threading.Event, statuses: list[int]) -> threading.Thread:
-    log = structlog.get_logger()
-    thread = threading.Thread(target=lambda: statuses.append(supervise([broker], stopping.is_set, log)))
-    thread.start()
-    return thread
+@dataclass
+class Supervising:
+    logs: list[dict[str, Any]]
+    statuses: list[int]
+
+
+@contextlib.contextmanager
+def supervising(broker: EmbeddedRedis, *, grace: float = GRACE_SECONDS) -> Iterator[Supervising]:
+    """supervise([broker]) in a thread, with its log captured; yields once it watches the broker."""
+    stop, watching, statuses = threading.Event(), threading.Event(), []
+
+    def should_stop() -> bool:
+        watching.set()  # supervise asks only after it has started its children
+        return stop.is_set()
+
+    with capture_logs() as logs:
+        log = structlog.get_logger()
+        thread = threading.Thread(target=lambda: statuses.append(
+            supervise([broker], should_stop, log, first_start_grace_seconds=grace)))
+        thread.start()
+        try:
+            wait_for(watching.is_set, timeout=10, message="supervise to watch the broker")
+            yield Supervising(logs, statuses)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+    assert not thread.is_alive()
 
 
 def test_supervise_restarts_a_killed_broker_with_its_jobs(broker: EmbeddedRedis) -> None:
-    started = time.monotonic()
     queue_a_job(broker, b"job-1")
-    stopping, statuses = threading.Event(), []
-    with capture_logs() as logs:
-        thread = supervise_in_thread(broker, stopping, statuses)
-        try:
-            # A death within the first seconds is a configuration error (the next test); this one is later.
-            time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.2 - (time.monotonic() - started)))
-            killed = kill_server(broker)
-            wait_for(lambda: any(line["event"] == "broker_restarted" for line in logs), timeout=15,
-                     message="the supervisor to restart the broker")
-            with client_of(broker) as client:
-                assert client.lrange(QUEUE, 0, -1) == [b"job-1"]
-        finally:
-            stopping.set()
-            thread.join(timeout=30)
-    assert statuses == [0]
+    with supervising(broker) as supervisor:
+        # A death within the first seconds is a configuration error (the next test); this one is later.
+        time.sleep(GRACE_SECONDS + 0.3)
+        killed = kill_server(broker)
+        wait_for(lambda: any(line["event"] == "broker_restarted" for line in supervisor.logs), timeout=15,
+                 message="the supervisor to restart the broker")
+        with client_of(broker) as client:
+            assert client.lrange(QUEUE, 0, -1) == [b"job-1"]
+    assert supervisor.statuses == [0]
     assert broker.exit_status() is not None, "supervise stops its children when asked to"
-    [exited] = [line for line in logs if line["event"] == "broker_exited"]
+    [exited] = [line for line in supervisor.logs if line["event"] == "broker_exited"]
     assert exited["status"] == -signal.SIGKILL and exited["pid"] == killed
     assert exited["socket"] == str(broker.socket) and exited["restart_in_seconds"] > 0
-    [restarted] = [line for line in logs if line["event"] == "broker_restarted"]
+    [restarted] = [line for line in supervisor.logs if line["event"] == "broker_restarted"]
     assert restarted["pid"] not in (None, killed) and restarted["start"] == 2
 
 
 def test_supervise_stops_when_the_broker_dies_right_after_its_start(broker: EmbeddedRedis) -> None:
-    stopping, statuses = threading.Event(), []
-    with capture_logs() as logs:
-        thread = supervise_in_thread(broker, stopping, statuses)
+    with supervising(broker, grace=FIRST_START_GRACE_SECONDS) as supervisor:
         kill_server(broker)
-        thread.join(timeout=30)
-    assert statuses == [1]
-    assert [(line["event"], line["detail"]) for line in logs] == [
+        wait_for(lambda: supervisor.statuses, timeout=10, message="supervise to give up")
+    assert supervisor.statuses == [1]
+    assert [(line["event"], line["detail"]) for line in supervisor.logs] == [
         ("broker_exited", "failed at start; stopping the service")]
+
+
+def test_supervise_keeps_trying_a_broker_that_cannot_come_back(broker: EmbeddedRedis) -> None:
+    aof = broker.directory / "appendonly.aof"
+    with supervising(broker) as supervisor:
+        time.sleep(GRACE_SECONDS + 0.3)
+        aof.write_bytes(b"this is not an append-only file\n")  # redis-server refuses to start on it
+        kill_server(broker)
+        wait_for(lambda: any("reason" in line for line in supervisor.logs), timeout=15, message="a failed restart")
+        aof.unlink()  # what `redis-check-aof --fix` would have repaired
+        wait_for(lambda: any(line["event"] == "broker_restarted" for line in supervisor.logs), timeout=15,
+                 message="the broker back after the repair")
+    assert supervisor.statuses == [0]
+    exits = [line for line in supervisor.logs if line["event"] == "broker_exited"]
+    assert exits[0]["status"] == -signal.SIGKILL
+    assert exits[1]["reason"].startswith("embedded redis-server exited with 1; see ")
+    assert exits[1]["restart_in_seconds"] > exits[0]["restart_in_seconds"], "the backoff grows"
 
 
 def test_health_checks_the_embedded_broker_of_the_data_dir(broker: EmbeddedRedis, tmp_path: Path) -> None:
@@ -166,28 +200,3 @@ def test_broker_check_passes_on_a_running_redis(redis_url: str) -> None:
     result = check_broker(Settings(broker_url=redis_url))
     assert result.ok and result.detail.startswith(f"PING on {redis_url} answered in ")
 
-
-def test_supervise_keeps_trying_a_broker_that_cannot_come_back(broker: EmbeddedRedis) -> None:
-    started = time.monotonic()
-    stopping, statuses = threading.Event(), []
-    aof = broker.directory / "appendonly.aof"
-    with capture_logs() as logs:
-        thread = supervise_in_thread(broker, stopping, statuses)
-        try:
-            time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.2 - (time.monotonic() - started)))
-            kill_server(broker)
-            aof.write_bytes(b"this is not an append-only file\n")  # redis-server refuses to start on it
-            wait_for(lambda: any("reason" in line for line in logs), timeout=15,
-                     message="a failed restart")
-            aof.unlink()  # what `redis-check-aof --fix` would have repaired
-            wait_for(lambda: any(line["event"] == "broker_restarted" for line in logs), timeout=15,
-                     message="the broker back after the repair")
-        finally:
-            stopping.set()
-            thread.join(timeout=30)
-    assert statuses == [0]
-    exits = [line for line in logs if line["event"] == "broker_exited"]
-    assert exits[0]["status"] == -signal.SIGKILL
-    failed = exits[1]
-    assert failed["reason"].startswith("embedded redis-server exited with 1; see ")
-    assert failed["restart_in_seconds"] > exits[0]["restart_in_seconds"], "the backoff grows"
