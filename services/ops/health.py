@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import redis
 from celery import Celery
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -97,14 +99,17 @@ def inbox_problem(inbox: Path) -> str | None:
 
 
 def redis_client(broker_url: str, timeout: float) -> redis.Redis:
-    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form."""
+    """A redis-py client for a Celery broker URL, including kombu's redis+socket:///path form, that
+    gives up after `timeout` (redis-py retries a failed connection with backoff by default)."""
     parts = urlsplit(broker_url)
+    no_retry = Retry(NoBackoff(), retries=0)
     if parts.scheme in ("redis+socket", "socket"):
         query = parse_qs(parts.query)
         db = int((query.get("virtual_host") or query.get("db") or ["0"])[0] or 0)
-        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password,
+        return redis.Redis(unix_socket_path=parts.path, db=db, password=parts.password, retry=no_retry,
                            socket_timeout=timeout, socket_connect_timeout=timeout)
-    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=no_retry)
 
 
 def check_broker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS) -> CheckResult:

@@ -180,7 +180,9 @@ def test_health_checks_the_embedded_broker_of_the_data_dir(broker: EmbeddedRedis
     assert up.output.startswith(f"ok   broker: PING on {broker.url} answered in ")
 
     kill_server(broker)
+    started = time.monotonic()
     down = CliRunner().invoke(app, health)
+    assert time.monotonic() - started < 2, "the check must not retry past its timeout"
     assert down.exit_code == 1
     assert down.output.startswith(f"FAIL broker: {broker.url}: ConnectionError: ") and down.output.count("\n") == 1
 
@@ -200,3 +202,20 @@ def test_broker_check_passes_on_a_running_redis(redis_url: str) -> None:
     result = check_broker(Settings(broker_url=redis_url))
     assert result.ok and result.detail.startswith(f"PING on {redis_url} answered in ")
 
+
+
+def test_start_waits_for_a_long_append_only_file_to_load(tmp_path: Path) -> None:
+    jobs = 1_500_000
+    broker = EmbeddedRedis(tmp_path / "data")
+    broker.directory.mkdir(parents=True)
+    job = b"*3\r\n$5\r\nLPUSH\r\n$6\r\ningest\r\n$32\r\n" + b"j" * 32 + b"\r\n"
+    (broker.directory / "appendonly.aof").write_bytes(job * jobs)
+    started = time.monotonic()
+    try:
+        broker.start(timeout=0.3)
+        took = time.monotonic() - started
+        with client_of(broker) as client:
+            assert client.llen(QUEUE) == jobs
+    finally:
+        broker.stop()
+    assert took > 0.3, "the load was too short to test the wait for it"
