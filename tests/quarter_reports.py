@@ -13,8 +13,9 @@ def report(year: int, quarter: int, rows: dict[str, tuple[int, int, int, int]], 
                      uwv_without_profile=d, total=a + b + c + d) for name, (a, b, c, d) in rows.items())
     totals = Counts(**{field: sum(getattr(row, field) for row in made) for field in Counts.model_fields})
     size = register if register is not None else round(totals.total / 0.7)
+    fitting = Register(size=size, percent_in_sonar=round(100 * totals.total / size))
     parsed = ParsedReport(format="text", region=region, period=Period(year=year, quarter=quarter), rows=made,
-                          totals=totals, register=Register(size=size, percent_in_sonar=round(100 * totals.total / size)))
+                          totals=totals, register=fitting)
     return render(parsed, "text")
 
 
