@@ -60,7 +60,8 @@ def describe_findings(findings: list[dict[str, Any]]) -> str:
     lines = []
     for f in findings:
         where = f["municipality"] or f["field"] or ""
-        current = "" if f["is_current"] else " (superseded)"
-        lines.append(f"{f['year']} Q{f['quarter']}  {f['region_name']:<24} {f['check']:<17} {where:<28} "
-                     f"expected {f['expected']}, actual {f['actual']}  {f['file']}{current}")
+        current = "" if f["is_current"] else " (not current)"
+        place = f" at {f['where']}" if f.get("where") else ""
+        lines.append(f"{f['year']} Q{f['quarter']}  {f['region_name']:<24} {f['check']:<21} {where:<28} "
+                     f"expected {f['expected']}, actual {f['actual']}  {f['file']}{place}{current}")
     return "\n".join(lines)

@@ -96,7 +96,7 @@ def quarter_figures(report: ParsedReport) -> QuarterFigures:
         key = (row.municipality_code
                or municipality_code(row.municipality, report.period.year, region_code=report.region.code)
                or name_key(row.municipality))
-        rows[key] = Counts(**row.model_dump(exclude={"municipality", "municipality_code"}))
+        rows[key] = Counts(**row.model_dump(exclude={"municipality", "municipality_code", "location"}))
         names[key] = row.municipality
     return QuarterFigures(period=report.period, rows=rows, names=names,
                           register_size=report.register.size if report.register else None)

@@ -26,4 +26,5 @@ def build_document(parsed: ParsedReport, *, path: str, sha256: str,
         totals=parsed.totals,
         register=parsed.register,
         findings=tuple([*reconcile(parsed), *warnings] if findings is None else findings),
+        totals_location=parsed.totals_location,
     )

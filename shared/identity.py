@@ -43,7 +43,7 @@ def resolve_rows(rows: Sequence[Row], year: int, region: int | None) -> tuple[tu
         resolved.append(row if code == row.municipality_code else row.model_copy(update={"municipality_code": code}))
         if code is None:
             findings.append(Finding(check="unknown_municipality", severity="warning", municipality=row.municipality,
-                                    field="municipality", expected=None, actual=None))
+                                    field="municipality", expected=None, actual=None, location=row.location))
     return tuple(resolved), findings
 
 

@@ -40,6 +40,29 @@ class Counts(_Frozen):
     total: int = Field(ge=0)
 
 
+class Location(_Frozen):
+    """Where in its file a row, the TOTAAL AMR row or the footnote was read (only the keys of its format):
+    text and CSV {line}; HTML {line, table_row}; spreadsheets {sheet, cell} (the cell of the name);
+    PDF {page, bbox} in PDF points, origin bottom left, covering the name and the five numbers."""
+
+    line: int | None = Field(default=None, ge=1)
+    table_row: int | None = Field(default=None, ge=1)
+    sheet: str | None = None
+    cell: str | None = None
+    page: int | None = Field(default=None, ge=1)
+    bbox: tuple[float, float, float, float] | None = None
+
+    def describe(self, label: str | None = None) -> str:
+        """For people: 'page 2, row "Roermond"', 'line 14', 'Blad1!A7'."""
+        if self.sheet is not None and self.cell is not None:
+            return f"{self.sheet}!{self.cell}"
+        if self.page is not None:
+            return f'page {self.page}, row "{label}"' if label else f"page {self.page}"
+        if self.line is not None:
+            return f"line {self.line}" + (f" (table row {self.table_row})" if self.table_row else "")
+        return "unknown"
+
+
 class Row(_Frozen):
     municipality: str = Field(min_length=1)
     municipal_with_profile: int = Field(ge=0)
@@ -50,6 +73,7 @@ class Row(_Frozen):
     # The CBS code valid in the report's year (GM0957), from the reference; None when the name matches
     # nothing, or more than one municipality.
     municipality_code: str | None = None
+    location: Location | None = None
 
 
 class Region(_Frozen):
@@ -65,6 +89,7 @@ class Period(_Frozen):
 class Register(_Frozen):
     size: int = Field(ge=0)
     percent_in_sonar: int = Field(ge=0)
+    location: Location | None = None  # of the footnote
 
 
 class Finding(_Frozen):
@@ -79,6 +104,7 @@ class Finding(_Frozen):
     compared_with: Period | None = None
     method: str | None = None
     bounds: dict[str, float | int | str | None] | None = None
+    location: Location | None = None  # of what it is about: the row, TOTAAL AMR, or the footnote
 
 
 class Source(_Frozen):
@@ -96,6 +122,7 @@ class ParsedReport(_Frozen):
     rows: tuple[Row, ...]
     totals: Counts
     register: Register | None = None
+    totals_location: Location | None = None  # of the TOTAAL AMR row
 
 
 class Version(_Frozen):
@@ -116,6 +143,7 @@ class ReportDocument(_Frozen):
     totals: Counts
     register: Register | None
     findings: tuple[Finding, ...] = ()
+    totals_location: Location | None = None  # of the TOTAAL AMR row
     version: Version | None = None
     # The quarter this stored report was checked against (None: no baseline, which is not a pass).
     compared_with: Period | None = None

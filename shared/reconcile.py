@@ -12,7 +12,7 @@ def check_row_total(report: ParsedReport) -> list[Finding]:
         expected = sum(getattr(row, name) for name in COUNT_FIELDS)
         if expected != row.total:
             findings.append(Finding(check="row_total", municipality=row.municipality, field="total",
-                                    expected=expected, actual=row.total))
+                                    expected=expected, actual=row.total, location=row.location))
     return findings
 
 
@@ -23,7 +23,8 @@ def check_column_total(report: ParsedReport) -> list[Finding]:
         expected = sum(getattr(row, name) for row in report.rows)
         actual = getattr(report.totals, name)
         if expected != actual:
-            findings.append(Finding(check="column_total", field=name, expected=expected, actual=actual))
+            findings.append(Finding(check="column_total", field=name, expected=expected, actual=actual,
+                                    location=report.totals_location))
     return findings
 
 
@@ -36,7 +37,7 @@ def check_percent_in_sonar(report: ParsedReport) -> list[Finding]:
     if abs(computed - register.percent_in_sonar) < 1:
         return []
     return [Finding(check="percent_in_sonar", field="percent_in_sonar",
-                    expected=round(computed, 1), actual=register.percent_in_sonar)]
+                    expected=round(computed, 1), actual=register.percent_in_sonar, location=register.location)]
 
 
 def check_register_size(report: ParsedReport) -> list[Finding]:
@@ -45,7 +46,7 @@ def check_register_size(report: ParsedReport) -> list[Finding]:
     if register is None or report.totals.total <= register.size:
         return []
     return [Finding(check="register_size", field="total", expected=register.size,
-                    actual=report.totals.total)]
+                    actual=report.totals.total, location=register.location)]
 
 
 CHECKS = (check_row_total, check_column_total, check_percent_in_sonar, check_register_size)

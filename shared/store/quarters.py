@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlmodel import SQLModel
@@ -23,10 +24,11 @@ CROSS_QUARTER_CHECKS = ("municipality_missing", "municipality_new", "quarter_cha
 _CURRENT = select(_REPORTS.c.id).where(
     _REPORTS.c.region_key == bindparam("region_key"), _REPORTS.c.year == bindparam("year"),
     _REPORTS.c.quarter == bindparam("quarter"), _REPORTS.c.is_current.is_(True))
-_ROWS_OF = select(_ROWS.c.municipality, _ROWS.c.municipality_code, _ROWS.c.municipal_with_profile,
+_ROWS_OF = select(_ROWS.c.municipality, _ROWS.c.municipality_code, _ROWS.c.location, _ROWS.c.municipal_with_profile,
                   _ROWS.c.municipal_without_profile, _ROWS.c.uwv_with_profile, _ROWS.c.uwv_without_profile,
                   _ROWS.c.total).where(_ROWS.c.report_id == bindparam("report_id"))
-_REPORT = select(_REPORTS.c.region_key, _REPORTS.c.year, _REPORTS.c.quarter, _REPORTS.c.register_size).where(
+_REPORT = select(_REPORTS.c.region_key, _REPORTS.c.year, _REPORTS.c.quarter, _REPORTS.c.register_size,
+                 _REPORTS.c.register_location).where(
     _REPORTS.c.id == bindparam("report_id"))
 _OLD_FINDINGS = select(_FINDINGS.c.check, _FINDINGS.c.municipality_code, _FINDINGS.c.municipality,
                        _FINDINGS.c.field).where(_FINDINGS.c.report_id == bindparam("report_id"),
@@ -88,7 +90,8 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
         return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
     result = check_against_previous(figures_of(connection, baseline), figures_of(connection, report_id),
                                     thresholds)
-    findings = tuple(contract_finding(finding) for finding in result.findings)
+    locations = _locations(connection, report_id, report.register_location)
+    findings = tuple(contract_finding(finding, locations) for finding in result.findings)
     if findings:
         connection.execute(_FINDINGS.insert(), [_finding_row(report_id, baseline, finding) for finding in findings])
     mergers = [merger.model_dump(mode="json") for merger in result.mergers]
@@ -115,9 +118,24 @@ def figures_of(connection: Connection, report_id: int) -> QuarterFigures:
                           register_size=report.register_size)
 
 
-def contract_finding(finding: object) -> Finding:
-    """A cross-quarter finding as the contract's Finding (bounds and values kept in `bounds`)."""
+def _locations(connection: Connection, report_id: int, register_location: str | None) -> dict[str, Any]:
+    """Where each municipality's row (by code and by name) and the footnote were read in the report."""
+    found: dict[str, Any] = {"register": json.loads(register_location) if register_location else None}
+    for row in connection.execute(_ROWS_OF, {"report_id": report_id}):
+        location = json.loads(row.location) if row.location else None
+        found[row.municipality] = location
+        if row.municipality_code:
+            found[row.municipality_code] = location
+    return found
+
+
+def contract_finding(finding: object, locations: dict[str, Any] | None = None) -> Finding:
+    """A cross-quarter finding as the contract's Finding (bounds and values kept in `bounds`), with the
+    location of the current report's row (or footnote) it is about, where it has one."""
     data = finding.model_dump(mode="json")  # type: ignore[attr-defined]
+    where = locations or {}
+    key = "register" if data["check"] == "register_change" else (data.get("municipality_code") or data["municipality"])
+    data["location"] = where.get(key) if key else None
     bounds = data.pop("bounds") or {}
     accepted = bounds.pop("accepted", None)
     if accepted:
@@ -134,4 +152,5 @@ def _finding_row(report_id: int, baseline: int, finding: Finding) -> dict[str, o
             "compared_year": compared.year if compared else None,
             "compared_quarter": compared.quarter if compared else None, "method": finding.method,
             "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
-            "against_report_id": baseline}
+            "against_report_id": baseline,
+            "location": json.dumps(finding.location.model_dump(exclude_none=True)) if finding.location else None}

@@ -10,7 +10,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from shared.models import TOTAL_FIELDS, Counts, Period, Region, Register, ReportDocument, Row, Source, Version
+from shared.models import (
+    TOTAL_FIELDS,
+    Counts,
+    Location,
+    Period,
+    Region,
+    Register,
+    ReportDocument,
+    Row,
+    Source,
+    Version,
+)
 from shared.models import Finding as FindingModel
 from shared.reference import region_code
 from shared.store.tables import Finding, Report, ReportRow, SourceFile
@@ -66,7 +77,8 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
     findings: dict[int, list[FindingModel]] = {rid: [] for rid in ids}
     for row in session.exec(select(ReportRow).where(col(ReportRow.report_id).in_(ids))
                             .order_by(col(ReportRow.report_id), col(ReportRow.position))):
-        rows[row.report_id].append(Row.model_validate(row.model_dump(exclude={"id", "report_id", "position"})))
+        rows[row.report_id].append(Row.model_validate({**row.model_dump(exclude={"id", "report_id", "position"}),
+                                                       "location": _json(row.location)}))
     for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
         findings[finding.report_id].append(finding_model(finding))
     baselines = {report.baseline_report_id for report, _ in pairs if report.baseline_report_id is not None}
@@ -93,13 +105,18 @@ def list_findings(*, session: Session, where: ReportFilter | None = None) -> lis
     clause, params = (where or ReportFilter(include_superseded=True)).sql("r")
     result = session.exec(text(  # type: ignore[call-overload]
         "SELECT f.id, f.\"check\", f.severity, f.municipality, f.municipality_code, f.field, f.expected, f.actual, "
-        "f.compared_year, f.compared_quarter, f.method, "
+        "f.compared_year, f.compared_quarter, f.method, f.location, "
         "r.id AS report_id, r.region_code, r.region_name, r.year, r.quarter, r.is_current, r.stored_at, "
         "s.name AS file, s.sha256, s.final_path AS archived_path "
         f"FROM finding f JOIN report r ON r.id = f.report_id JOIN source_file s ON s.id = r.source_file_id"
         f"{clause} ORDER BY r.stored_at DESC, f.id"), params=params)
-    return [{**row._mapping, "expected": _number(row.expected), "actual": _number(row.actual)}
-            for row in result]
+    findings = []
+    for row in result:
+        location = _json(row.location)
+        described = Location.model_validate(location).describe(row.municipality) if location else None
+        findings.append({**row._mapping, "expected": _number(row.expected), "actual": _number(row.actual),
+                         "location": location, "where": described})
+    return findings
 
 
 def finding_model(finding: Finding) -> FindingModel:
@@ -110,7 +127,12 @@ def finding_model(finding: Finding) -> FindingModel:
         "field": finding.field, "expected": _number(finding.expected), "actual": _number(finding.actual),
         "municipality_code": finding.municipality_code, "compared_with": compared, "method": finding.method,
         "bounds": json.loads(finding.bounds) if finding.bounds else None,
+        "location": _json(finding.location),
     })
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value else None
 
 
 def _number(value: float | None) -> int | float | None:
@@ -121,7 +143,8 @@ def _number(value: float | None) -> int | float | None:
 
 def _document(report: Report, source: SourceFile, rows: list[Row], findings: list[FindingModel], *,
               with_version: bool = False, compared_with: Period | None = None) -> ReportDocument:
-    register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
+    register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar,
+                         location=_json(report.register_location))
                 if report.register_size is not None and report.percent_in_sonar is not None else None)
     return ReportDocument(
         source=Source(path=source.received_path, sha256=source.sha256, format=source.format),  # type: ignore[arg-type]
@@ -131,6 +154,7 @@ def _document(report: Report, source: SourceFile, rows: list[Row], findings: lis
         totals=Counts(**{name: getattr(report, name) for name in TOTAL_FIELDS}),
         register=register,
         findings=tuple(findings),
+        totals_location=_json(report.totals_location),
         version=Version(status=report.version_status, pinned=report.pinned_at is not None,  # type: ignore[arg-type]
                         written_at=_utc_iso(report.written_at)) if with_version else None,
         compared_with=compared_with,

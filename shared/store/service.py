@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 from shared.crossquarter import CrossQuarterThresholds
 from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
-from shared.models import Finding, ReportDocument, Row
+from shared.models import Finding, Location, ReportDocument, Row
 from shared.store.quarters import Recheck, recheck_after_store
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
@@ -66,8 +66,8 @@ def rows_of(*, connection: Connection, report_id: int) -> list[Row]:
     """A stored report's rows, in order."""
     rows = _TABLES["report_row"]
     found = connection.execute(select(rows).where(rows.c.report_id == report_id).order_by(rows.c.position)).all()
-    return [Row.model_validate({k: v for k, v in row._mapping.items() if k not in ("id", "report_id", "position")})
-            for row in found]
+    return [Row.model_validate({**{k: v for k, v in row._mapping.items() if k not in ("id", "report_id", "position")},
+                                "location": json.loads(row.location) if row.location else None}) for row in found]
 
 
 def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
@@ -161,6 +161,8 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         "status": "findings" if errors else "ok",
         "finding_count": errors,
         "stored_at": now,
+        "totals_location": location_json(document.totals_location),
+        "register_location": location_json(document.register.location if document.register else None),
         "figures_sha256": figures,
         "written_at": written_at or received.received_at,
         "is_current": False,
@@ -168,7 +170,8 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     }
     report_id = _inserted_id(connection.execute(_INSERT["report"], values))
     connection.execute(_INSERT["report_row"], [
-        {"report_id": report_id, "position": position, **row.model_dump()}
+        {"report_id": report_id, "position": position, **row.model_dump(exclude={"location"}),
+         "location": location_json(row.location)}
         for position, row in enumerate(document.rows)
     ])
     if document.findings:
@@ -184,12 +187,17 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
 
 def finding_values(report_id: int, finding: Finding) -> dict[str, Any]:
     """A contract finding as a row of the finding table."""
-    data = finding.model_dump(exclude={"compared_with", "bounds"})
+    data = finding.model_dump(exclude={"compared_with", "bounds", "location"})
     compared = finding.compared_with
     return {"report_id": report_id, **data, "compared_year": compared.year if compared else None,
             "compared_quarter": compared.quarter if compared else None,
             "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
-            "against_report_id": None}
+            "against_report_id": None, "location": location_json(finding.location)}
+
+
+def location_json(location: Location | None) -> str | None:
+    """A location as stored: JSON of the keys its format has."""
+    return None if location is None else json.dumps(location.model_dump(exclude_none=True))
 
 
 def settle_versions(connection: Connection, group: dict[str, Any], *, now: datetime,

@@ -91,6 +91,8 @@ class Report(SQLModel, table=True):
     # The current report of the previous quarter this one was checked against (None: no baseline).
     baseline_report_id: int | None = Field(default=None, foreign_key="report.id")
     mergers: str | None = None  # JSON: the mergers that explained municipalities leaving and joining
+    totals_location: str | None = None  # JSON: where the TOTAAL AMR row was read (models.Location)
+    register_location: str | None = None  # JSON: where the footnote was read
 
 
 class ReportRow(SQLModel, table=True):
@@ -108,6 +110,7 @@ class ReportRow(SQLModel, table=True):
     uwv_without_profile: int
     total: int
     municipality_code: str | None = Field(default=None, max_length=8)  # CBS code valid in the report's year
+    location: str | None = None  # JSON: where in its file the row was read (models.Location)
 
 
 class Finding(SQLModel, table=True):
@@ -130,6 +133,7 @@ class Finding(SQLModel, table=True):
     method: str | None = Field(default=None, max_length=32)
     bounds: str | None = None  # JSON
     against_report_id: int | None = Field(default=None, foreign_key="report.id")
+    location: str | None = None  # JSON: where in the file what it is about was read
 
 
 class Delivery(SQLModel, table=True):

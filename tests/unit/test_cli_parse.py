@@ -14,15 +14,18 @@ def test_parse_json_prints_the_contract_document() -> None:
     result = klantprofielen("parse", str(MIDDEN_LIMBURG), "--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"source", "region", "period", "rows", "totals", "register", "findings"}
+    assert set(document) == {"source", "region", "period", "rows", "totals", "register", "findings",
+                             "totals_location"}
     assert document["source"]["format"] == "text" and len(document["source"]["sha256"]) == 64
     assert document["region"] == {"code": 34, "name": "Midden-Limburg"}
     assert document["period"] == {"year": 2021, "quarter": 4}
     assert document["rows"][0] == {"municipality": "Cranendonck", "municipal_with_profile": 1,
                                    "municipal_without_profile": 27, "uwv_with_profile": 93,
-                                   "uwv_without_profile": 13, "total": 134, "municipality_code": "GM1706"}
+                                   "uwv_without_profile": 13, "total": 134, "municipality_code": "GM1706",
+                                   "location": document["rows"][0]["location"]}
     assert document["totals"]["total"] == 2537
-    assert document["register"] == {"size": 3627, "percent_in_sonar": 70}
+    assert {k: v for k, v in document["register"].items() if k != "location"} == {"size": 3627,
+                                                                                "percent_in_sonar": 70}
     assert document["findings"] == []
 
 
@@ -31,10 +34,12 @@ def test_parse_lists_findings_and_still_exits_zero(tmp_path: Path) -> None:
     broken.write_bytes(seed_variants.broken_column_total())
     result = klantprofielen("parse", str(broken), "--json")
     assert result.returncode == 0
-    assert json.loads(result.stdout)["findings"] == [
+    document = json.loads(result.stdout)
+    # A column_total finding points at the TOTAAL AMR row.
+    assert document["findings"] == [
         {"check": "column_total", "severity": "error", "municipality": None, "field": "uwv_with_profile",
          "expected": 1519, "actual": 1520, "municipality_code": None, "compared_with": None, "method": None,
-         "bounds": None}]
+         "bounds": None, "location": document["totals_location"]}]
 
 
 def test_parse_human_output_shows_the_table() -> None:
