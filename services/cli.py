@@ -158,10 +158,12 @@ def main() -> None:
     from services.delivery_commands import register_delivery_commands
     from services.ops.commands import register_ops_commands
     from services.store_commands import register_store_commands
+    from services.web.command import register_web_commands
 
     register_store_commands(cli)
     register_delivery_commands(cli)
     register_ops_commands(cli)
+    register_web_commands(cli)
     cli()
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     worker_prefetch_multiplier: int = Field(default=4, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
+    # Required by `serve` on any address but loopback: pages, API and /metrics then need it as a bearer
+    # token (or entered once in the browser).
+    web_token: str | None = None
 
     @model_validator(mode="after")
     def _time_limit_under_visibility(self) -> Settings:
@@ -60,7 +63,7 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
 
-    @field_validator("database_url", "broker_url")
+    @field_validator("database_url", "broker_url", "web_token")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None

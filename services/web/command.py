@@ -1,0 +1,46 @@
+"""`klantprofielen serve`: the web view on 127.0.0.1 unless told otherwise (and then only with a token)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+from services.cli_common import BrokerOpt, DatabaseOpt, DataDirOpt, InboxOpt, LogFormatOpt, fail, load_settings
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def register_web_commands(cli: typer.Typer) -> None:
+    cli.command()(serve)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach the address (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: Annotated[str, typer.Option("--host", help="Address to bind; any but loopback needs a token "
+                                                           "[KLANTPROFIELEN_WEB_TOKEN]")] = DEFAULT_HOST,
+          port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+          inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+          broker_url: BrokerOpt = None, log_format: LogFormatOpt = None) -> None:
+    """The read-only web view: pages, the JSON API (/api/docs), /metrics and /healthz."""
+    settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url, broker_url=broker_url,
+                             log_format=log_format)
+    if not is_loopback(host) and settings.web_token is None:
+        raise fail(f"serve --host {host}: binding beyond loopback needs a token: set KLANTPROFIELEN_WEB_TOKEN")
+    import uvicorn
+
+    from services.web.app import create_app
+    from shared.logging import configure_logging
+
+    configure_logging("web", settings.log_format)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                proxy_headers=False, server_header=False)
