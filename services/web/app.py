@@ -19,7 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from services.ops.health import COMPONENTS, DatabaseMissing, first_line, run_checks
 from services.ops.status import OpsStatus, gather_status, status_as_dict
-from services.web.auth import COOKIE_NAME, is_authorised, safe_next, session_value, token_middleware
+from services.web.auth import COOKIE_NAME, safe_next, session_value, token_matches, token_middleware
 from services.web.database import ReadOnlyDatabase
 from services.web.metrics import ServiceCollector
 from shared.config import Settings
@@ -117,8 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
         token = settings.web_token
         if token is None:
             return RedirectResponse(target, status_code=303)
-        request.scope["headers"] = [(b"authorization", f"Bearer {given}".encode())]
-        if not is_authorised(request, token):
+        if not token_matches(given, token):
             return templates.TemplateResponse(request, "login.html", {"next": target, "wrong": True,
                                                                       "token_set": True}, status_code=401)
         response = RedirectResponse(target, status_code=303)

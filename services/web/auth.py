@@ -21,10 +21,14 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"klantprofielen web session", hashlib.sha256).hexdigest()
 
 
+def token_matches(given: str, token: str) -> bool:
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 def is_authorised(request: Request, token: str) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+    if scheme.lower() == "bearer" and token_matches(given, token):
         return True
     cookie = request.cookies.get(COOKIE_NAME, "")
     return bool(cookie) and hmac.compare_digest(cookie.encode(), session_value(token).encode())
