@@ -210,6 +210,10 @@ def test_healthz_is_open_and_says_which_check_failed(filled: Filled) -> None:
     assert response.status_code == 503  # no watcher, no worker here
     checks = {c["name"]: c["ok"] for c in response.json()["checks"]}
     assert checks == {"watcher": False, "worker": False, "database": True}
+    with TestClient(create_app(settings)) as guarded:
+        database_only = guarded.get("/healthz", params={"component": "database"})
+        assert database_only.status_code == 200 and len(database_only.json()["checks"]) == 1
+        assert guarded.get("/healthz", params={"component": "nonsense"}).status_code == 400
 
 
 def test_a_token_guards_pages_api_and_metrics(filled: Filled) -> None:
