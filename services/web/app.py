@@ -16,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlmodel import Session
 
 from services.ops.health import COMPONENTS, DatabaseMissing, first_line, run_checks
-from services.ops.status import OpsStatus, gather_status, status_as_dict
+from services.ops.status import OpsStatus, gather_status, status_as_dict, store_summary
 from services.web.auth import COOKIE_NAME, safe_next, session_value, token_matches, token_middleware
 from services.web.database import ReadOnlyDatabase
 from services.web.metrics import ServiceCollector
@@ -49,7 +50,12 @@ class WebState:
     def status(self, *, ask_workers: bool) -> OpsStatus:
         """The facts of `klantprofielen status`; the workers are asked at most every few seconds."""
         fresh = time.monotonic() - self.workers.asked_at < WORKERS_CACHE_SECONDS
-        status = gather_status(self.settings, ask_workers=ask_workers and not fresh)
+        status = gather_status(self.settings, ask_workers=ask_workers and not fresh, read_store=False)
+        try:
+            with self.database.connect() as connection, Session(bind=connection) as session:
+                status.store = store_summary(session, status.generated_at)
+        except Exception as exc:  # noqa: BLE001 - one line, as `status` shows it
+            status.problems.append(f"database: {type(exc).__name__}: {first_line(exc)}")
         with self.workers.lock:
             if ask_workers and not fresh and status.queued is not None:
                 self.workers.answering, self.workers.in_progress = status.workers_answering, status.in_progress

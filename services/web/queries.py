@@ -251,8 +251,14 @@ class Series:
 
 def region_series(connection: Connection, region: str, municipality: str | None = None) -> Series | None:
     """The region's current figures over the quarters (from the consumer views); None if it has none."""
-    key = "region_code = :region_code" if region.isdigit() else "lower(region_name) = lower(:region_name)"
-    params: dict[str, Any] = {"region_code": int(region)} if region.isdigit() else {"region_name": region}
+    params: dict[str, Any]
+    if region.isdigit():
+        key, params = "region_code = :region_code", {"region_code": int(region)}
+    else:
+        name = region_name(connection, region)
+        if name is None:
+            return None
+        key, params = "region_name = :region_name", {"region_name": name}
     totals = _rows(connection, "SELECT region_code, region_name, year, quarter, " + ", ".join(TOTAL_FIELDS)
                    + f", register_size, percent_in_sonar, report_id, report_status FROM region_figures WHERE {key} "
                    "ORDER BY year, quarter", params)
@@ -280,6 +286,17 @@ def region_series(connection: Connection, region: str, municipality: str | None 
     for warning in series.warnings:
         warning["expected"], warning["actual"] = number(warning["expected"]), number(warning["actual"])
     return series
+
+
+def region_name(connection: Connection, region: str) -> str | None:
+    """The stored spelling of a region name given in any case (so that the views' index on it is used)."""
+    exact = connection.execute(text("SELECT region_name FROM report WHERE region_name = :name LIMIT 1"),
+                               {"name": region}).scalar()
+    if exact is not None:
+        return str(exact)
+    found = connection.execute(text("SELECT region_name FROM report WHERE lower(region_name) = lower(:name) "
+                                    "LIMIT 1"), {"name": region}).scalar()
+    return None if found is None else str(found)
 
 
 def number(value: Any) -> int | float | None:
