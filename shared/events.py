@@ -25,3 +25,6 @@ BROKER_STARTED = "embedded_broker_started"
 SERVICE_STOPPED = "service_stopped"
 CHILD_EXITED = "child_exited"
 CHILD_RESTARTED = "child_restarted"
+
+# The web view (`klantprofielen serve`).
+WEB_STARTED = "web_started"

@@ -39,8 +39,11 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to bind; any
     import uvicorn
 
     from services.web.app import create_app
-    from shared.logging import configure_logging
+    from shared import events
+    from shared.logging import configure_logging, get_logger
 
     configure_logging("web", settings.log_format)
+    get_logger("klantprofielen.web").info(events.WEB_STARTED, host=host, port=port,
+                                          token_required=settings.web_token is not None)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
                 proxy_headers=False, server_header=False)
