@@ -283,3 +283,42 @@ def test_api_and_pages_on_postgresql(postgres_filled: Filled) -> None:
         with pg.app.state.web.database.connect() as connection,  \
                 pytest.raises(Exception, match="read-only"):
             connection.execute(text("DELETE FROM finding"))
+
+
+def test_pending_claims_show_on_files_api_overview_and_metrics(filled: Filled, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.claims import WorkFolder, claim_file
+
+    settings = filled.settings.model_copy(update={"inbox": tmp_path / "inbox"})
+    work = WorkFolder.of_inbox(settings.inbox)
+    work.ensure()
+    (settings.inbox / "slow report.txt").write_bytes(b"claimed, no worker yet")
+    assert claim_file(settings.inbox / "slow report.txt", work, dropped_at=datetime.now(UTC) - timedelta(minutes=5))
+    (settings.inbox / "waiting.txt").write_bytes(b"not claimed yet")
+    with TestClient(create_app(settings)) as pending:
+        page = pending.get("/files", params={"outcome": "pending"}).text
+        assert "slow report.txt" in page and "badge pending" in page and "notes.txt" not in page
+        items = pending.get("/api/files", params={"outcome": "pending"}).json()["items"]
+        assert [(i["name"], i["outcome"]) for i in items] == [("slow report.txt", "pending")]
+        status = pending.get("/api/status").json()
+        assert status["claims_pending"]["count"] == 1 and status["claims_pending"]["oldest_age_seconds"] >= 300
+        assert status["inbox_waiting"] == 1
+        overview = pending.get("/").text
+        assert re.search(r'data-status="claims_pending.count">1<', overview)
+        families = {f.name: f for f in text_string_to_metric_families(pending.get("/metrics").text)}
+        assert families["klantprofielen_claims_pending"].samples[0].value == 1
+        assert families["klantprofielen_inbox_waiting"].samples[0].value == 1
+        assert families["klantprofielen_oldest_claim_age_seconds"].samples[0].value >= 300
+
+
+def test_the_web_benchmark_runs_in_its_quick_mode(tmp_path: Path) -> None:
+    import json
+
+    from benchmarks import web as web_benchmark
+
+    output = tmp_path / "web.json"
+    web_benchmark.main(["--quick", "--output", str(output)])  # exits on any page that is not 200
+    [sqlite] = json.loads(output.read_text())["results"]
+    assert sqlite["filled"]["reports"] == 400
+    assert {page["page"] for page in sqlite["pages"]} >= {"overview", "report", "region chart", "metrics"}
