@@ -11,12 +11,15 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.ops.health import COMPONENTS, DatabaseMissing, first_line, run_checks
 from services.ops.status import OpsStatus, gather_status, status_as_dict, store_summary
@@ -91,6 +94,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api)
     app.include_router(pages)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return await http_exception_handler(request, exc)
+        return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "problem": exc.detail,
+                                                                  "token_set": settings.web_token is not None},
+                                          status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return await request_validation_exception_handler(request, exc)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return templates.TemplateResponse(request, "error.html", {"status": 400, "problem": problems,
+                                                                  "token_set": settings.web_token is not None},
+                                          status_code=400)
+
     @app.exception_handler(DatabaseMissing)
     async def database_missing(request: Request, exc: DatabaseMissing) -> Response:
         return _unavailable(request, f"database: {exc}")
@@ -143,6 +163,10 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/metrics", "/healthz")
 
 
 def _unavailable(request: Request, problem: str) -> Response:

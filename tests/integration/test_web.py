@@ -60,8 +60,12 @@ def test_every_page_renders(client: TestClient, filled: Filled) -> None:
         assert "http://" not in response.text and "https://" not in response.text, f"{path} links elsewhere"
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
-    assert client.get("/reports/999999").status_code == 404
+    missing = client.get("/reports/999999")
+    assert missing.status_code == 404 and "no report 999999" in missing.text and "<h1>Not found</h1>" in missing.text
     assert client.get("/regions/Nowhere").status_code == 404
+    bad = client.get("/reports", params={"year": "last"})
+    assert bad.status_code == 400 and "year:" in bad.text and bad.headers["content-type"].startswith("text/html")
+    assert client.get("/api/reports/999999").json() == {"detail": "no report 999999"}
 
 
 def test_files_page_lists_every_delivery_and_filters(client: TestClient, filled: Filled) -> None:
