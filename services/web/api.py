@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from services.web import queries
 from services.web.app import state_of
-from services.web.pages import OUTCOMES, parse_since, pending_claims
+from services.web.pages import parse_since, pending_claims
 from services.web.queries import ReportQuery
 from shared.models import ReportDocument
 
@@ -108,7 +108,6 @@ def files(request: Request,
                                            limit=limit)
         items += page.items
         total += page.total
-    assert outcome is None or outcome in OUTCOMES
     return PageOf(total=total, offset=offset, limit=limit, items=_json(items))
 
 

@@ -40,6 +40,7 @@ class WorkerProgress:
     in_progress: int | None = None
     asked_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    asking: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -53,14 +54,20 @@ class WebState:
     def status(self, *, ask_workers: bool) -> OpsStatus:
         """The facts of `klantprofielen status`; the workers are asked at most every few seconds."""
         fresh = time.monotonic() - self.workers.asked_at < WORKERS_CACHE_SECONDS
-        status = gather_status(self.settings, ask_workers=ask_workers and not fresh, read_store=False)
+        # One request at a time asks (it waits a second for replies); the others show the last answer.
+        asking = ask_workers and not fresh and self.workers.asking.acquire(blocking=False)
+        try:
+            status = gather_status(self.settings, ask_workers=asking, read_store=False)
+        finally:
+            if asking:
+                self.workers.asking.release()
         try:
             with self.database.connect() as connection, Session(bind=connection) as session:
                 status.store = store_summary(session, status.generated_at)
         except Exception as exc:  # noqa: BLE001 - one line, as `status` shows it
             status.problems.append(f"database: {type(exc).__name__}: {first_line(exc)}")
         with self.workers.lock:
-            if ask_workers and not fresh and status.queued is not None:
+            if asking and status.queued is not None:
                 self.workers.answering, self.workers.in_progress = status.workers_answering, status.in_progress
                 self.workers.asked_at = time.monotonic()
             if status.in_progress is None:

@@ -58,6 +58,7 @@ def test_every_page_renders(client: TestClient, filled: Filled) -> None:
         assert response.headers["content-type"].startswith("text/html")
         assert "<script src=\"/static/app.js\"" in response.text
         assert "http://" not in response.text and "https://" not in response.text, f"{path} links elsewhere"
+        assert "script-src 'self'" in response.headers["content-security-policy"]
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     missing = client.get("/reports/999999")
