@@ -20,7 +20,7 @@ from benchmarks.corpus import CorpusFile, expected_figures
 from benchmarks.stats import summary
 from shared.config import Settings
 from shared.parsing import parse_report
-from shared.store.db import close_engine, get_engine
+from shared.store.db import close_engine, upgrade_schema
 
 # Functions ingest_file looks up in its module at call time: timing them gives the stage breakdown.
 STAGES = ("claim_file", "open_for_writing", "find_source", "parse_report", "build_document", "add_stored_report",
@@ -114,7 +114,7 @@ def floor(files: Sequence[CorpusFile], database_url: str | None, workdir: Path) 
     outcomes: Counter[str] = Counter()
     try:
         with _logs_to(workdir / "pipeline.log"):
-            get_engine(url)  # the schema upgrade is start-up, not per report
+            upgrade_schema(url)  # the schema upgrade is start-up, not per report
             with _timed_stages() as stages:
                 start = time.perf_counter()
                 for path in paths:

@@ -35,9 +35,10 @@ FIELDS = ("municipal_with_profile", "municipal_without_profile", "uwv_with_profi
 def fill(url: str, reports: int) -> dict[str, Any]:
     """Bulk-insert `reports` reports (with rows, files, deliveries, findings) through Core; the schema by
     the store's own migrations."""
-    from shared.store.db import get_engine
+    from shared.store.db import get_engine, upgrade_schema
     from shared.store.tables import Delivery, Finding, Report, ReportRow, SourceFile
 
+    upgrade_schema(url)
     engine = get_engine(url)
     quarters = max(1, reports // (REGIONS * VERSIONS))
     start = datetime(2026, 1, 1, tzinfo=UTC)

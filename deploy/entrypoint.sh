@@ -4,6 +4,19 @@
 # Celery worker does a warm shutdown (finishes its tasks) instead of being killed after the grace time.
 set -eu
 
+# Docker secrets for programs that read only a variable (Flower and Celery's CELERY_BROKER_URL):
+# VAR_FILE names a file, VAR gets its content. klantprofielen reads its *_FILE settings itself.
+file_env() {
+    eval "secret_file=\${${1}_FILE:-}"
+    if [ -n "$secret_file" ]; then
+        value=$(cat "$secret_file")
+        export "$1=$value"
+        unset "${1}_FILE"
+    fi
+}
+file_env CELERY_BROKER_URL
+file_env FLOWER_BASIC_AUTH
+
 if [ "$#" -eq 0 ]; then
     set -- --help
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -47,7 +48,7 @@ def parse(
     except OSError as exc:
         raise fail(f"{file}: {exc.strerror or exc}") from None
     if as_json:
-        typer.echo(document.model_dump_json(indent=2))
+        typer.echo(json.dumps(document.as_json(), indent=2, ensure_ascii=False))
         return
     from services.presentation import describe_document
 
@@ -64,6 +65,7 @@ def watch(inbox: InboxOpt = None, data_dir: DataDirOpt = None, broker_url: Broke
 
     settings = load_settings(inbox=inbox, data_dir=data_dir, broker_url=broker_url, log_format=log_format,
                              polling=polling)
+    _require_tested_libraries()
     configure_logging("ingest", settings.log_format)
     sender = JobSender(settings)
     watcher = InboxWatcher(settings, sender.offer)
@@ -85,12 +87,17 @@ def worker(data_dir: DataDirOpt = None, database_url: DatabaseOpt = None, broker
 
     settings = load_settings(data_dir=data_dir, database_url=database_url, broker_url=broker_url,
                              log_format=log_format, worker_concurrency=concurrency)
+    _require_tested_libraries()
     from services.worker.app import configure_worker_app
     from shared.logging import configure_logging
 
     configure_logging("worker", settings.log_format)
+    from shared.store.migrate import SchemaNotCurrent
+
     try:
         app = configure_worker_app(settings)
+    except SchemaNotCurrent as exc:
+        raise fail(str(exc), 1) from None
     except Exception as exc:  # noqa: BLE001 - a bad database URL or unreachable database: one line
         raise fail(f"worker cannot start: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
     # Celery writes a few plain-text notices (shutdown) straight to fd 1; our logs go to stderr,
@@ -109,14 +116,17 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
     from services.embedded_broker import EmbeddedBrokerError, EmbeddedRedis
     from services.supervisor import supervise
     from shared.logging import configure_logging, get_logger
+    from shared.redact import mask_url
 
     settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
                              broker_url=broker_url, log_format=log_format, polling=polling,
                              worker_concurrency=concurrency)
+    _require_tested_libraries()
     configure_logging("run", settings.log_format)
     log = get_logger("klantprofielen.run")
     settings.inbox.mkdir(parents=True, exist_ok=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _upgrade_own_database(settings)
     broker = None
     if settings.broker_url is None:
         broker = EmbeddedRedis(settings.data_dir)
@@ -127,7 +137,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         settings = settings.model_copy(update={"broker_url": broker.url})
         settings.embedded_broker_file.parent.mkdir(parents=True, exist_ok=True)
         settings.embedded_broker_file.write_text(broker.url)  # for status and health on this data dir
-        log.info(events.BROKER_STARTED, url=broker.url)
+        log.info(events.BROKER_STARTED, url=mask_url(broker.url))
     env = {**os.environ, **settings.as_environment()}
     stopping: list[int] = []
     _stop_on_signals(lambda: stopping.append(1))
@@ -137,6 +147,29 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)
+
+
+def _upgrade_own_database(settings: Any) -> None:
+    # `run` is the single-machine default: it migrates its database itself, once, before its worker
+    # starts (which only checks the schema). Elsewhere `klantprofielen db upgrade` is the one step.
+    from shared.store.db import close_engine, upgrade_schema
+
+    url = settings.effective_database_url
+    try:
+        upgrade_schema(url)
+    except Exception as exc:  # noqa: BLE001 - unreachable database, bad URL: one line
+        raise fail(f"database upgrade failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", 1) from None
+    finally:
+        close_engine(url)
+
+
+def _require_tested_libraries() -> None:
+    from services.versions import UntestedVersion, check_patched_libraries
+
+    try:
+        check_patched_libraries()
+    except UntestedVersion as exc:
+        raise fail(str(exc), 1) from None
 
 
 def _silence_stdout() -> None:

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from shared.config import Settings
+from shared.redact import redact
 
 InboxOpt = Annotated[Path | None, typer.Option("--inbox", help="Folder to watch [KLANTPROFIELEN_INBOX]")]
 DataDirOpt = Annotated[Path | None, typer.Option(
@@ -26,8 +27,8 @@ ConcurrencyOpt = Annotated[int | None, typer.Option(
 
 
 def fail(message: str, status: int = 2) -> typer.Exit:
-    """Print one line to stderr and return the exit to raise."""
-    typer.echo(f"klantprofielen: {' '.join(message.split())}", err=True)
+    """Print one line to stderr (no secret in it) and return the exit to raise."""
+    typer.echo(f"klantprofielen: {redact(' '.join(message.split()))}", err=True)
     return typer.Exit(status)
 
 
@@ -38,7 +39,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**given)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        where = ".".join(str(part) for part in error["loc"])
+        if not where:  # a check across settings: its message names them
+            raise fail(f"invalid settings: {error['msg'].removeprefix('Value error, ')}") from None
         raise fail(f"invalid setting {where}: {error['msg']}") from None
 
 

@@ -13,7 +13,11 @@
    raises AttributeError ('NoneType' object has no attribute 'hostname'), which nobody catches:
    "Unrecoverable error", the worker exits. The channel keeps the details it was opened with; the
    restore then meets the real condition (Redis down: a connection error, which kombu ignores on
-   close, and Celery reconnects)."""
+   close, and Celery reconnects). Upstream: the same AttributeError from `_connparams` on a channel
+   closed after its connection, celery/kombu#582, and from `restore_unacked` at shutdown, celery/kombu#970.
+
+Both reach into kombu's private channel API: services/versions.py refuses to start on a kombu or
+Celery release other than the tested one (pinned in pyproject.toml and the lock files)."""
 
 from __future__ import annotations
 

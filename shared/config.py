@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import redact
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,6 +23,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     broker_url: str | None = None
+    # The same URLs read from files, as Docker secrets and systemd credentials provide them; a URL set
+    # directly (variable or flag) wins over its file.
+    database_url_file: Path | None = None
+    broker_url_file: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
 
     polling: bool = False
@@ -48,8 +54,29 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
     # Required by `serve` on any address but loopback: pages, API and /metrics then need it as a bearer
-    # token (or entered once in the browser).
+    # token (or entered once in the browser). Or read from a file (a Docker secret), like the URLs.
     web_token: str | None = None
+    web_token_file: Path | None = None
+
+    _read_from_files: set[str] = PrivateAttr(default_factory=set)
+
+    @model_validator(mode="after")
+    def _urls_from_files(self) -> Settings:
+        for name in ("database_url", "broker_url", "web_token"):
+            path: Path | None = getattr(self, f"{name}_file")
+            if getattr(self, name) or path is None:
+                continue
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+                raise ValueError(f"{name}_file {path}: {reason}") from None
+            if not value:
+                raise ValueError(f"{name}_file {path} is empty")
+            setattr(self, name, value)
+            self._read_from_files.add(name)
+        redact.hide(redact.url_password(self.database_url), redact.url_password(self.broker_url), self.web_token)
+        return self
 
     @model_validator(mode="after")
     def _time_limit_under_visibility(self) -> Settings:
@@ -58,10 +85,10 @@ class Settings(BaseSettings):
                              "or a slow job would be delivered twice")
         return self
 
-    @field_validator("inbox", "data_dir")
+    @field_validator("inbox", "data_dir", "database_url_file", "broker_url_file", "web_token_file")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().absolute()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().absolute() if value is not None else None
 
     @field_validator("database_url", "broker_url", "web_token")
     @classmethod
@@ -111,7 +138,8 @@ class Settings(BaseSettings):
         """The settings as KLANTPROFIELEN_* variables, for child processes started by `run`."""
         env: dict[str, str] = {}
         for name, value in self.model_dump().items():
-            if value is not None:
+            # A URL read from a file stays in the file: the children read it too.
+            if value is not None and name not in self._read_from_files:
                 env[f"KLANTPROFIELEN_{name.upper()}"] = str(value).lower() if isinstance(value, bool) \
                     else str(value)
         return env

@@ -93,9 +93,10 @@ def quarter_figures(report: ParsedReport) -> QuarterFigures:
     rows: dict[str, Counts] = {}
     names: dict[str, str] = {}
     for row in report.rows:
-        key = (municipality_code(row.municipality, report.period.year, region_code=report.region.code)
+        key = (row.municipality_code
+               or municipality_code(row.municipality, report.period.year, region_code=report.region.code)
                or name_key(row.municipality))
-        rows[key] = Counts(**row.model_dump(exclude={"municipality"}))
+        rows[key] = Counts(**row.model_dump(exclude={"municipality", "municipality_code"}))
         names[key] = row.municipality
     return QuarterFigures(period=report.period, rows=rows, names=names,
                           register_size=report.register.size if report.register else None)

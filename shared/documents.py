@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from shared.identity import identify
 from shared.models import Finding, ParsedReport, ReportDocument, Source
 from shared.reconcile import reconcile
 
@@ -14,13 +15,15 @@ def sha256_hex(data: bytes) -> str:
 
 def build_document(parsed: ParsedReport, *, path: str, sha256: str,
                    findings: list[Finding] | None = None) -> ReportDocument:
-    """The contract document of a parsed report, reconciled unless findings are given."""
+    """The contract document of a parsed report: region and municipalities identified by their codes,
+    reconciled (the arithmetic errors, then the identity warnings) unless findings are given."""
+    region, rows, warnings = identify(parsed)
     return ReportDocument(
         source=Source(path=path, sha256=sha256, format=parsed.format),
-        region=parsed.region,
+        region=region,
         period=parsed.period,
-        rows=parsed.rows,
+        rows=rows,
         totals=parsed.totals,
         register=parsed.register,
-        findings=tuple(reconcile(parsed) if findings is None else findings),
+        findings=tuple([*reconcile(parsed), *warnings] if findings is None else findings),
     )

@@ -12,7 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 ReportFormat = Literal["pdf", "html", "text", "csv", "xlsx"]
-CheckName = Literal["row_total", "column_total", "percent_in_sonar", "register_size"]
+# The four arithmetic checks (severity error) and the consistency checks (severity warning): identity
+# against the reference, and plausibility against the region's previous quarter.
+CheckName = Literal["row_total", "column_total", "percent_in_sonar", "register_size",
+                    "unknown_region", "unknown_municipality",
+                    "municipality_missing", "municipality_new", "quarter_change", "register_change"]
+ARITHMETIC_CHECKS: tuple[str, ...] = ("row_total", "column_total", "percent_in_sonar", "register_size")
 
 COUNT_FIELDS: tuple[str, ...] = (
     "municipal_with_profile",
@@ -42,6 +47,9 @@ class Row(_Frozen):
     uwv_with_profile: int = Field(ge=0)
     uwv_without_profile: int = Field(ge=0)
     total: int = Field(ge=0)
+    # The CBS code valid in the report's year (GM0957), from the reference; None when the name matches
+    # nothing, or more than one municipality.
+    municipality_code: str | None = None
 
 
 class Region(_Frozen):
@@ -64,8 +72,13 @@ class Finding(_Frozen):
     severity: Literal["error", "warning"] = "error"
     municipality: str | None = None
     field: str | None = None
-    expected: int | float
-    actual: int | float
+    expected: int | float | None  # None where a check has no figure to compare (unknown_region)
+    actual: int | float | None
+    municipality_code: str | None = None
+    # Cross-quarter checks: the quarter compared with, the method and its bounds.
+    compared_with: Period | None = None
+    method: str | None = None
+    bounds: dict[str, float | int | str | None] | None = None
 
 
 class Source(_Frozen):
@@ -85,6 +98,14 @@ class ParsedReport(_Frozen):
     register: Register | None = None
 
 
+class Version(_Frozen):
+    """Which version of its region and quarter a stored report is (reports --include-superseded)."""
+
+    status: Literal["current", "superseded", "held"]
+    pinned: bool = False
+    written_at: str | None = None  # the file's modification time, ISO 8601 UTC
+
+
 class ReportDocument(_Frozen):
     """The contract's report document, as printed by `parse --json` and `reports --json`."""
 
@@ -95,3 +116,8 @@ class ReportDocument(_Frozen):
     totals: Counts
     register: Register | None
     findings: tuple[Finding, ...] = ()
+    version: Version | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The document as the contract prints it: `version` only for stored versions that have one."""
+        return self.model_dump(mode="json", exclude={"version"} if self.version is None else None)

@@ -14,7 +14,7 @@ import redis
 
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal
-from shared.store.db import close_engine
+from shared.store.db import close_engine, upgrade_schema
 
 ignore_lease_break_signal()
 
@@ -41,9 +41,12 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
+# Opening a database never migrates it (only `klantprofielen db upgrade` and `run` do): the *_url
+# fixtures hand out databases migrated to head, the empty_*_url ones databases without a schema.
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh schema in the test database, as a SQLAlchemy URL whose search_path points at it."""
+def empty_postgres_url() -> Iterator[str]:
+    """A fresh, empty schema in the test database, as a SQLAlchemy URL whose search_path points at it."""
     schema = f"kp_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -56,10 +59,31 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> Iterator[str]:
+def empty_sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """An SQLite URL whose file does not exist yet."""
     url = f"sqlite:///{tmp_path / 'klantprofielen.db'}"
     yield url
     close_engine(url)
+
+
+@pytest.fixture
+def postgres_url(empty_postgres_url: str) -> str:
+    """A PostgreSQL schema of its own, migrated to head."""
+    upgrade_schema(empty_postgres_url)
+    return empty_postgres_url
+
+
+@pytest.fixture
+def sqlite_url(empty_sqlite_url: str) -> str:
+    """An SQLite file, migrated to head."""
+    upgrade_schema(empty_sqlite_url)
+    return empty_sqlite_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database, on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"empty_{request.param}_url")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

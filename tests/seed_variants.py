@@ -36,3 +36,18 @@ def broken_percent() -> bytes:
 def broken_register_size() -> bytes:
     """A register of 2.000 people, fewer than the 2.537 in Sonar."""
     return replace_once(midden_limburg(), b"in totaal 3.627 personen", b"in totaal 2.000 personen")
+
+
+def corrected_midden_limburg(data: bytes | None = None) -> bytes:
+    """A clean re-issue: Weert's UWV clients with a profile 257 -> 258, its total and the TOTAAL row with it
+    (applied to an already corrected copy, it corrects once more: 258 -> 259)."""
+    data = data if data is not None else midden_limburg()
+    for before in range(257, 300):
+        old_row = f"Weert</a>\t54\t114\t{before}\t32\t{before + 200}".encode()
+        if old_row in data:
+            new_row = f"Weert</a>\t54\t114\t{before + 1}\t32\t{before + 201}".encode()
+            data = replace_once(data, old_row, new_row)
+            step = before - 257
+            data = replace_once(data, f"<b>1.{519 + step}</b>".encode(), f"<b>1.{520 + step}</b>".encode())
+            return replace_once(data, f"<b>2.{537 + step}</b>".encode(), f"<b>2.{538 + step}</b>".encode())
+    raise AssertionError("Weert's row not found")

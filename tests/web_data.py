@@ -11,7 +11,7 @@ from sqlalchemy import text
 from services.worker.pipeline import ingest_file
 from shared.config import Settings
 from shared.models import Counts, ParsedReport, Period, Register, Row
-from shared.store.db import get_engine
+from shared.store.db import get_engine, upgrade_schema
 from tests import seed_variants
 from tests.report_renderers import render, sample_report
 
@@ -52,6 +52,7 @@ def drop_and_ingest(settings: Settings, name: str, data: bytes) -> str:
 
 
 def fill(settings: Settings) -> Filled:
+    upgrade_schema(settings.effective_database_url)  # as `klantprofielen db upgrade` does
     filled = Filled(settings=settings,
                     municipalities=tuple(row.municipality for row in sample_report("midden-limburg").rows))
     for step, (year, quarter) in enumerate(QUARTERS):

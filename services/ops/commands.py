@@ -22,15 +22,19 @@ class Component(StrEnum):
 def register_ops_commands(cli: typer.Typer) -> None:
     """Add health, status and backfill to the `klantprofielen` command."""
     from services.cli_common import BrokerOpt, DatabaseOpt, DataDirOpt, InboxOpt, fail, load_settings
+    from shared.redact import redact
 
     @cli.command()
     def health(
         component: Annotated[Component, typer.Option(
             "--component", help="What to check; 'all' checks watcher, worker and database")] = Component.all,
         timeout: Annotated[float, typer.Option(
-            "--timeout", min=0.1, help="Seconds to wait for a ping")] = 2.0,
+            "--timeout", min=0.1, help="Seconds to wait for a ping (--deep)")] = 2.0,
         this_host: Annotated[bool, typer.Option(
             "--this-host", help="Worker check: only a worker on this host counts (container healthchecks)")
+        ] = False,
+        deep: Annotated[bool, typer.Option(
+            "--deep", help="Worker check: also ping the workers over the broker (starts a Celery client)")
         ] = False,
         inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
         broker_url: BrokerOpt = None,
@@ -39,17 +43,18 @@ def register_ops_commands(cli: typer.Typer) -> None:
 
         watcher: heartbeat under --data-dir less than 10 s old, both threads alive, inbox readable.
 
-        worker: a Celery worker answers a ping (--this-host: a worker on this host).
+        worker: a worker's heartbeat under --data-dir less than 20 s old (--this-host: a worker on this
+        host); with --deep also a Celery ping over the broker.
 
-        database: SELECT 1 (a missing SQLite file fails)."""
+        database: SELECT 1 and the schema at head (a missing SQLite file fails)."""
         from services.ops.health import COMPONENTS, run_checks
 
         settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url,
                                  broker_url=broker_url)
         names = COMPONENTS if component is Component.all else (component.value,)
-        results = run_checks(settings, names, timeout=timeout, this_host=this_host)
+        results = run_checks(settings, names, timeout=timeout, this_host=this_host, deep=deep)
         for result in results:
-            typer.echo(result.line())
+            typer.echo(redact(result.line()))
         raise typer.Exit(0 if all(result.ok for result in results) else 1)
 
     @cli.command()
@@ -71,9 +76,9 @@ def register_ops_commands(cli: typer.Typer) -> None:
                                  broker_url=broker_url)
         result = gather_status(settings, timeout=timeout)
         if as_json:
-            typer.echo(json.dumps(status_as_dict(result), indent=2, ensure_ascii=False))
+            typer.echo(redact(json.dumps(status_as_dict(result), indent=2, ensure_ascii=False)))
         else:
-            typer.echo(render_status(result))
+            typer.echo(redact(render_status(result)))
         raise typer.Exit(1 if result.problems else 0)
 
     @cli.command()

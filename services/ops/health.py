@@ -1,4 +1,5 @@
-"""Health checks for the containers and for ops: the watcher's heartbeat, a Celery ping, SELECT 1.
+"""Health checks for the containers and for ops: the watcher's and the workers' heartbeats, SELECT 1
+and the schema, and (--deep) a Celery ping.
 
 Each check returns a CheckResult instead of raising, so `klantprofielen health` prints one line per
 check and exits 1 if any failed."""
@@ -19,10 +20,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from services.ingest.watcher import heartbeat_path
+from services.worker.heartbeat import worker_heartbeat_dir
 from shared.config import Settings
 from shared.jobs import celery_config
+from shared.redact import mask_url
+from shared.store.migrate import UPGRADE_HINT, SchemaNotCurrent, current_revision, head_revision, schema_problem
 
 HEARTBEAT_MAX_AGE_SECONDS = 10.0
+# Workers beat every 5 s (services/worker/heartbeat.py), from an event loop that a burst of jobs can
+# keep busy for a moment: four beats missed is a stuck or dead worker.
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = 20.0
 PING_TIMEOUT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5
 COMPONENTS = ("watcher", "worker", "database")
@@ -92,15 +99,50 @@ def inbox_problem(inbox: Path) -> str | None:
     return None
 
 
-def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
-                 this_host: bool = False) -> CheckResult:
-    """At least one Celery worker answers a ping (with this_host: one named ...@<this hostname>)."""
+def check_worker(settings: Settings, *, max_age: float = WORKER_HEARTBEAT_MAX_AGE_SECONDS,
+                 this_host: bool = False, now: datetime | None = None) -> CheckResult:
+    """At least one worker's heartbeat under --data-dir is fresh (with this_host: one of this host's)."""
+    directory = worker_heartbeat_dir(settings.data_dir)
+    host = socket.gethostname()
+    where = f" on {host}" if this_host else ""
+    now = now or datetime.now(UTC)
+    fresh: list[tuple[str, float]] = []
+    stale: list[tuple[str, float]] = []
+    try:
+        paths = sorted(directory.glob("*.json"))
+    except OSError as exc:
+        return CheckResult("worker", False, f"cannot list {directory}: {exc.strerror or exc}")
+    for path in paths:
+        try:
+            beat: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            written_at = datetime.fromisoformat(str(beat["written_at"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # being replaced, or gone meanwhile
+        if this_host and beat.get("host") != host:
+            continue
+        if written_at.tzinfo is None:
+            written_at = written_at.replace(tzinfo=UTC)
+        age = (now - written_at).total_seconds()
+        (fresh if age <= max_age else stale).append((str(beat.get("node") or path.stem), age))
+    if not fresh:
+        seen = f"; stale: {', '.join(f'{node} ({age:.0f} s)' for node, age in stale)}" if stale else ""
+        return CheckResult("worker", False, f"no worker heartbeat{where} in {directory} newer than "
+                                            f"{max_age:.0f} s (is `klantprofielen worker` running?){seen}")
+    newest = min(age for _, age in fresh)
+    return CheckResult("worker", True, f"{len(fresh)} worker(s){where} beating (newest {max(newest, 0):.1f} s "
+                                       f"old): {', '.join(node for node, _ in fresh)}")
+
+
+def check_worker_ping(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
+                      this_host: bool = False) -> CheckResult:
+    """At least one Celery worker answers a ping over the broker (with this_host: one named
+    ...@<this hostname>). Deeper than the heartbeat, and dearer: a Celery client and a broadcast."""
     app = control_client(settings, timeout)
     try:
         replies = app.control.ping(timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - any broker failure is a failed check, on one line
-        return CheckResult("worker", False, f"broker {_safe_url(settings.effective_broker_url)}: "
-                                            f"{type(exc).__name__}: {first_line(exc)}")
+        return CheckResult("worker ping", False, f"broker {_safe_url(settings.effective_broker_url)}: "
+                                                 f"{type(exc).__name__}: {first_line(exc)}")
     finally:
         app.close()
     nodes = sorted(name for reply in replies for name in reply)
@@ -109,8 +151,8 @@ def check_worker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS,
         nodes = [name for name in nodes if name.endswith(suffix)]
     where = f" on {socket.gethostname()}" if this_host else ""
     if not nodes:
-        return CheckResult("worker", False, f"no worker{where} answered a ping within {timeout:g} s")
-    return CheckResult("worker", True, f"{len(nodes)} worker(s){where} answered: {', '.join(nodes)}")
+        return CheckResult("worker ping", False, f"no worker{where} answered a ping within {timeout:g} s")
+    return CheckResult("worker ping", True, f"{len(nodes)} worker(s){where} answered: {', '.join(nodes)}")
 
 
 class DatabaseMissing(RuntimeError):
@@ -123,14 +165,23 @@ def plain_engine(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
-            raise DatabaseMissing(f"no SQLite database at {parsed.database} (the worker creates it when it starts)")
+            raise DatabaseMissing(f"no SQLite database at {parsed.database} (a new or wrong --data-dir?): "
+                                  f"{UPGRADE_HINT}")
     elif parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
 
 
+def require_schema_at_head(engine: Engine) -> None:
+    """Raise SchemaNotCurrent (one line) unless the database's schema is at head."""
+    problem = schema_problem(current_revision(engine))
+    if problem:
+        raise SchemaNotCurrent(problem)
+
+
 def check_database(settings: Settings) -> CheckResult:
-    """SELECT 1 on the database, without creating it (a missing or corrupt SQLite file fails)."""
+    """SELECT 1 on the database and its schema at head, without creating or upgrading anything
+    (a missing or corrupt SQLite file fails, and so does a schema behind this version)."""
     url = settings.effective_database_url
     try:
         engine = plain_engine(url)
@@ -140,32 +191,31 @@ def check_database(settings: Settings) -> CheckResult:
                 if engine.dialect.name == "sqlite":
                     # SELECT 1 never reads an SQLite file; this does, and fails on a corrupt one.
                     connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+            require_schema_at_head(engine)
         finally:
             engine.dispose()
-    except DatabaseMissing as exc:
+    except (DatabaseMissing, SchemaNotCurrent) as exc:
         return CheckResult("database", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - driver errors vary; one line is what ops needs
         return CheckResult("database", False, f"{_safe_url(url)}: {type(exc).__name__}: {first_line(exc)}")
-    return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}")
+    return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}, schema at {head_revision()}")
 
 
 def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: float = PING_TIMEOUT_SECONDS,
-               this_host: bool = False) -> list[CheckResult]:
-    """The named checks, in the order given."""
+               this_host: bool = False, deep: bool = False) -> list[CheckResult]:
+    """The named checks, in the order given; deep adds the Celery ping after the worker's heartbeat."""
     checks = {
-        "watcher": lambda: check_watcher(settings),
-        "worker": lambda: check_worker(settings, timeout=timeout, this_host=this_host),
-        "database": lambda: check_database(settings),
+        "watcher": lambda: [check_watcher(settings)],
+        "worker": lambda: [check_worker(settings, this_host=this_host)]
+        + ([check_worker_ping(settings, timeout=timeout, this_host=this_host)] if deep else []),
+        "database": lambda: [check_database(settings)],
     }
-    return [checks[name]() for name in components]
+    return [result for name in components for result in checks[name]()]
 
 
 def _safe_url(url: str) -> str:
     """The URL without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not an SQLAlchemy-style URL (e.g. redis+socket://)
-        return url.split("@")[-1] if "@" in url else url
+    return mask_url(url)
 
 
 def first_line(exc: BaseException) -> str:

@@ -16,11 +16,18 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.broker import redis_client
-from services.ops.health import DatabaseMissing, control_client, first_line, plain_engine
+from services.ops.health import (
+    DatabaseMissing,
+    control_client,
+    first_line,
+    plain_engine,
+    require_schema_at_head,
+)
 from shared.claims import WorkFolder, read_claim_info
 from shared.config import Settings
 from shared.files import is_temporary_name
 from shared.jobs import INGEST_QUEUE
+from shared.store.migrate import SchemaNotCurrent
 from shared.store.tables import Delivery, Finding, Outcome, Report
 
 BROKER_TIMEOUT_SECONDS = 1.0
@@ -166,11 +173,12 @@ def gather_status(settings: Settings, *, now: datetime | None = None,
         # A plain engine: reading the status must not create or upgrade the database.
         engine = plain_engine(settings.effective_database_url)
         try:
+            require_schema_at_head(engine)
             with Session(engine) as session:
                 status.store = store_summary(session, now)
         finally:
             engine.dispose()
-    except DatabaseMissing as exc:
+    except (DatabaseMissing, SchemaNotCurrent) as exc:
         status.problems.append(f"database: {exc}")
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy and driver errors: one line
         status.problems.append(f"database: {type(exc).__name__}: {first_line(exc)}")

@@ -16,6 +16,24 @@ def register_web_commands(cli: typer.Typer) -> None:
     cli.command()(serve)
 
 
+def schema_problem_of(url: str) -> str | None:
+    """Why the view cannot read this database (no database, a schema behind or ahead), or None."""
+    from services.ops.health import DatabaseMissing, first_line
+    from services.web.database import ReadOnlyDatabase
+    from shared.redact import redact
+    from shared.store.migrate import current_revision, schema_problem
+
+    database = ReadOnlyDatabase(url)
+    try:
+        return schema_problem(current_revision(database.engine))
+    except DatabaseMissing as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; one line
+        return redact(f"database: {type(exc).__name__}: {first_line(exc)}")
+    finally:
+        database.dispose()
+
+
 def is_loopback(host: str) -> bool:
     """Whether only this machine can reach the address (127.0.0.0/8, ::1, localhost)."""
     if host == "localhost":
@@ -36,6 +54,9 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to bind; any
                              log_format=log_format)
     if not is_loopback(host) and settings.web_token is None:
         raise fail(f"serve --host {host}: binding beyond loopback needs a token: set KLANTPROFIELEN_WEB_TOKEN")
+    problem = schema_problem_of(settings.effective_database_url)
+    if problem:
+        raise fail(f"serve: {problem}", 1)
     import uvicorn
 
     from services.web.app import create_app

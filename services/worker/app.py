@@ -8,6 +8,7 @@ import structlog
 from celery import Celery, signals
 
 from services.kombu_redis import install_redis_transport
+from services.worker.heartbeat import WorkerHeartbeat
 from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
@@ -15,10 +16,11 @@ from shared.files import ignore_lease_break_signal
 from shared.jobs import celery_config
 from shared.logging import configure_logging, get_logger
 from shared.parsing.selfcheck import check_parsers
-from shared.store.db import dispose_engines, get_engine
+from shared.store.db import dispose_engines, require_current_schema
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
 app.steps["worker"].add(SweepCancelledTimers)
+app.steps["worker"].add(WorkerHeartbeat)
 _state: dict[str, Any] = {}
 log = get_logger("klantprofielen.worker")
 
@@ -37,7 +39,7 @@ def configure_worker_app(settings: Settings) -> Celery:
     problems = check_parsers()
     if problems:
         raise WorkerStartError(f"parser self-check failed: {'; '.join(problems)}")
-    get_engine(settings.effective_database_url)  # create the schema once, before forking
+    require_current_schema(settings.effective_database_url)  # `klantprofielen db upgrade` migrates, not workers
     dispose_engines()
     return app
 

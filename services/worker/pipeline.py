@@ -35,6 +35,7 @@ from shared.claims import (
 from shared.config import Settings
 from shared.documents import build_document
 from shared.files import FileChanged, open_for_writing, write_json_atomically
+from shared.identity import changed_figures
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
@@ -42,11 +43,13 @@ from shared.store.db import read_connection_for, session_for
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
+    VersionChange,
     add_delivery,
     add_stored_report,
     find_delivery,
     find_source,
     report_of_source,
+    rows_of,
 )
 from shared.store.tables import Delivery, Outcome, utcnow
 
@@ -79,7 +82,8 @@ class ReadClaim:
 @dataclass(frozen=True)
 class Committed:
     delivery: Delivery
-    superseded_report_id: int | None = None
+    version: VersionChange | None = None
+    changes: tuple[dict[str, object], ...] = ()  # a re-issue's changed figures, old and new
 
 
 @dataclass(frozen=True)
@@ -199,9 +203,12 @@ def _fingerprint(work: WorkFolder, claim: str) -> tuple[str | None, int | None, 
 
 def _received(settings: Settings, read: ReadClaim, received_at: datetime | None) -> ReceivedFile:
     info = read.info
+    # The modification time as the watcher saw it at claim time (a writer still holding the file may
+    # have touched it since; the bytes read are checked whole either way).
+    mtime_ns = info.mtime_ns if info.mtime_ns is not None else read.mtime_ns
     return ReceivedFile(claim=info.claim, name=info.name, name_bytes=info.name_bytes,
                         received_path=str(settings.inbox / info.name), size=read.size, sha256=read.sha256,
-                        mtime_ns=read.mtime_ns, dropped_at=info.dropped_at, received_at=received_at or utcnow())
+                        mtime_ns=mtime_ns, dropped_at=info.dropped_at, received_at=received_at or utcnow())
 
 
 # -- parse and decide ------------------------------------------------------------------------------
@@ -259,21 +266,24 @@ def _commit_and_dispose(received: ReceivedFile, decision: Decision, *, settings:
 def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> Committed:
     """Record the outcome in one transaction; returns the delivery as committed."""
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
-    superseded = None
+    version: VersionChange | None = None
+    changes: tuple[dict[str, object], ...] = ()
     folder = "quarantine" if outcome is Outcome.QUARANTINED else "archive"
     path = f"{folder}/{received.claim}"
     with session_for(settings.effective_database_url) as session:
         if outcome is Outcome.STORED:
             assert decision.document is not None
             result = add_stored_report(session=session, received=received, document=decision.document,
-                                       final_path=path)
-            if result.report is None:  # the same figures as the current report, in other bytes
+                                       final_path=path, written_at=received.written_at)
+            if result.report is None:  # the same figures as a stored version, in other bytes
                 assert result.same_as is not None
                 outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
-                reason = "same figures as the current report"
+                reason = "same figures as a stored version"
             else:
-                report_id, source_id = result.report.id, result.source_file_id
-                superseded = result.superseded.id if result.superseded else None
+                report_id, source_id, version = result.report.id, result.source_file_id, result.version
+                if version is not None and version.previous_current_id is not None:
+                    old_rows = rows_of(connection=session.connection(), report_id=version.previous_current_id)
+                    changes = tuple(changed_figures(old_rows, decision.document.rows))
         elif outcome is Outcome.DUPLICATE and source_id is not None:
             report_id = report_of_source(connection=session.connection(), source_id=source_id)
             reason = "same bytes as a stored file"
@@ -283,7 +293,7 @@ def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> C
     delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
                                         reason=reason, path=path, report_id=report_id, source_file_id=source_id,
                                         sha256=received.sha256)
-    return Committed(delivery, superseded)
+    return Committed(delivery, version, changes)
 
 
 def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, decision: Decision | None = None,
@@ -304,11 +314,13 @@ def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, deci
         document = decision.document if decision else None
         if document is not None:
             _log_findings(document, settings)
+            version = committed.version
             log.info(events.REPORT_STORED, report_id=delivery.report_id, region=document.region.name,
                      region_code=document.region.code, year=document.period.year,
                      quarter=document.period.quarter, format=document.source.format, rows=len(document.rows),
                      findings=len(document.findings), archived_to=delivery.path,
-                     superseded_report_id=committed.superseded_report_id)
+                     version_status=version.status if version else None)
+            _log_version(committed, document)
         else:
             log.info(events.REPORT_STORED, report_id=delivery.report_id, archived_to=delivery.path, **detail)
     elif outcome is Outcome.DUPLICATE:
@@ -317,6 +329,21 @@ def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, deci
     else:
         log.warning(events.FILE_QUARANTINED, reason=delivery.reason, quarantined_to=delivery.path, **detail)
     return outcome
+
+
+def _log_version(committed: Committed, document: ReportDocument) -> None:
+    """A new version of a region's quarter: what it changed, and whether it was held back."""
+    version, report_id = committed.version, committed.delivery.report_id
+    if version is None or version.previous_current_id is None:
+        return
+    context: dict[str, Any] = {"region": document.region.name, "region_code": document.region.code,
+                               "year": document.period.year, "quarter": document.period.quarter}
+    log.info(events.REPORT_REISSUED, report_id=report_id, previous_report_id=version.previous_current_id,
+             current_report_id=version.current_id, version_status=version.status, changes=list(committed.changes),
+             **context)
+    if version.status == "held":
+        log.warning(events.VERSION_HELD, report_id=report_id, current_report_id=version.current_id,
+                    reason="this version has error findings; the current one has none", **context)
 
 
 def _write_reason(destination: Path, delivery: Delivery) -> None:
@@ -333,7 +360,8 @@ def _log_findings(document: ReportDocument, settings: Settings) -> None:
     }
     shown = document.findings[: settings.max_findings_logged]
     for finding in shown:
-        log.warning(events.RECONCILIATION_FAILED, **context, **finding.model_dump())
+        event = events.RECONCILIATION_FAILED if finding.severity == "error" else events.CONSISTENCY_WARNING
+        log.warning(event, **context, **finding.model_dump(mode="json", exclude_none=finding.severity == "error"))
     if len(document.findings) > len(shown):
         log.warning(events.FINDINGS_TRUNCATED, **context, logged=len(shown),
                     not_logged=len(document.findings) - len(shown))

@@ -3,7 +3,8 @@
 Celery's prefork pool schedules one soft-time-limit timer per job on kombu's timer and cancels it
 when the job ends; kombu only marks a cancelled entry and leaves it in the heap until its due time
 (80% of the task time limit). A backfill at a few hundred files per second therefore keeps tens of
-thousands of dead entries, and the worker's main process grows with them. A periodic sweep drops them."""
+thousands of dead entries, and the worker's main process grows with them. A periodic sweep drops them.
+It edits kombu's private `Timer._queue`: services/versions.py refuses to start on an untested kombu."""
 
 from __future__ import annotations
 

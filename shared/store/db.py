@@ -1,5 +1,8 @@
 """Engines: one per process and URL, created lazily. SQLite gets WAL, a busy timeout and
-BEGIN IMMEDIATE so concurrent writers wait instead of failing with 'database is locked'."""
+BEGIN IMMEDIATE so concurrent writers wait instead of failing with 'database is locked'.
+
+Opening a database never changes its schema: upgrade_schema does (`klantprofielen db upgrade`, and
+`run` on its own database); every other process calls require_current_schema once at start."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from shared.store.migrate import upgrade_database
+from shared.store.migrate import SchemaNotCurrent, current_revision, schema_problem, upgrade_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _engines: dict[str, Engine] = {}
@@ -22,13 +25,38 @@ class DatabaseSetupError(RuntimeError):
 
 
 def get_engine(url: str) -> Engine:
-    """The process's engine for this URL, upgrading the schema to head on first use."""
+    """The process's engine for this URL (the schema is left as it is)."""
     engine = _engines.get(url)
     if engine is None:
-        engine = _create_engine(url)
-        upgrade_database(engine)
-        _engines[url] = engine
+        engine = _engines[url] = _create_engine(url)
     return engine
+
+
+def require_current_schema(url: str) -> None:
+    """Raise SchemaNotCurrent (one line) unless the schema is at head. A missing SQLite file is a
+    database without a schema, and is not created (a mistyped --data-dir must not leave one behind)."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise SchemaNotCurrent(schema_problem(None) or "")
+    problem = schema_problem(current_revision(get_engine(url)))
+    if problem:
+        raise SchemaNotCurrent(problem)
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Create or upgrade the schema to head (creating an SQLite file and its folder if needed)."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade_database(get_engine(url), revision)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def dispose_engines() -> None:
@@ -63,8 +91,6 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                               "check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from shared.models import TOTAL_FIELDS, Counts, Period, Region, Register, ReportDocument, Row, Source
+from shared.models import TOTAL_FIELDS, Counts, Period, Region, Register, ReportDocument, Row, Source, Version
 from shared.models import Finding as FindingModel
+from shared.reference import region_code
 from shared.store.tables import Finding, Report, ReportRow, SourceFile
 
 
@@ -28,9 +31,10 @@ class ReportFilter:
         clauses: list[str] = []
         params: dict[str, Any] = {}
         if self.region is not None:
-            if self.region.isdigit():
+            code = int(self.region) if self.region.isdigit() else region_code(self.region)
+            if code is not None:  # a number, or a name or spelling the reference knows
                 clauses.append(f"{prefix}region_code = :region_code")
-                params["region_code"] = int(self.region)
+                params["region_code"] = code
             else:
                 clauses.append(f"lower({prefix}region_name) = lower(:region_name)")
                 params["region_name"] = self.region
@@ -65,8 +69,8 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
         rows[row.report_id].append(Row.model_validate(row.model_dump(exclude={"id", "report_id", "position"})))
     for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
         findings[finding.report_id].append(finding_model(finding))
-    return [_document(report, source, rows[report.id], findings[report.id])  # type: ignore[index]
-            for report, source in pairs]
+    return [_document(report, source, rows[report.id], findings[report.id],  # type: ignore[index]
+                      with_version=where.include_superseded) for report, source in pairs]
 
 
 def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:
@@ -83,7 +87,8 @@ def list_findings(*, session: Session, where: ReportFilter | None = None) -> lis
     """Stored findings with their report and file, newest first."""
     clause, params = (where or ReportFilter(include_superseded=True)).sql("r")
     result = session.exec(text(  # type: ignore[call-overload]
-        "SELECT f.id, f.\"check\", f.severity, f.municipality, f.field, f.expected, f.actual, "
+        "SELECT f.id, f.\"check\", f.severity, f.municipality, f.municipality_code, f.field, f.expected, f.actual, "
+        "f.compared_year, f.compared_quarter, f.method, "
         "r.id AS report_id, r.region_code, r.region_name, r.year, r.quarter, r.is_current, r.stored_at, "
         "s.name AS file, s.sha256, s.final_path AS archived_path "
         f"FROM finding f JOIN report r ON r.id = f.report_id JOIN source_file s ON s.id = r.source_file_id"
@@ -93,18 +98,24 @@ def list_findings(*, session: Session, where: ReportFilter | None = None) -> lis
 
 
 def finding_model(finding: Finding) -> FindingModel:
+    compared = (Period(year=finding.compared_year, quarter=finding.compared_quarter)
+                if finding.compared_year is not None and finding.compared_quarter is not None else None)
     return FindingModel.model_validate({
         "check": finding.check, "severity": finding.severity, "municipality": finding.municipality,
         "field": finding.field, "expected": _number(finding.expected), "actual": _number(finding.actual),
+        "municipality_code": finding.municipality_code, "compared_with": compared, "method": finding.method,
+        "bounds": json.loads(finding.bounds) if finding.bounds else None,
     })
 
 
-def _number(value: float) -> int | float:
+def _number(value: float | None) -> int | float | None:
+    if value is None:
+        return None
     return int(value) if float(value).is_integer() else value
 
 
 def _document(report: Report, source: SourceFile, rows: list[Row],
-              findings: list[FindingModel]) -> ReportDocument:
+              findings: list[FindingModel], *, with_version: bool = False) -> ReportDocument:
     register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
                 if report.register_size is not None and report.percent_in_sonar is not None else None)
     return ReportDocument(
@@ -115,4 +126,12 @@ def _document(report: Report, source: SourceFile, rows: list[Row],
         totals=Counts(**{name: getattr(report, name) for name in TOTAL_FIELDS}),
         register=register,
         findings=tuple(findings),
+        version=Version(status=report.version_status, pinned=report.pinned_at is not None,  # type: ignore[arg-type]
+                        written_at=_utc_iso(report.written_at)) if with_version else None,
     )
+
+
+def _utc_iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, bindparam, insert, select, text, update
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel
 
-from shared.models import ReportDocument
+from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
+from shared.models import Finding, ReportDocument, Row
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
@@ -23,13 +23,15 @@ _SOURCES, _REPORTS, _DELIVERIES = _TABLES["source_file"], _TABLES["report"], _TA
 _SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"), _SOURCES.c.status == "stored")
 _SELECT_REPORT_OF_SOURCE = select(_REPORTS.c.id).where(_REPORTS.c.source_file_id == bindparam("source_id"))
 _SELECT_DELIVERY = select(_DELIVERIES).where(_DELIVERIES.c.claim == bindparam("claim"))
-_SELECT_CURRENT = select(_REPORTS.c.id, _REPORTS.c.content_sha256).where(
-    _REPORTS.c.region_name == bindparam("region_name"), _REPORTS.c.year == bindparam("year"),
-    _REPORTS.c.quarter == bindparam("quarter"), _REPORTS.c.is_current.is_(True))
-_RETIRE_CURRENT = update(_REPORTS).where(_REPORTS.c.id == bindparam("current_id"), _REPORTS.c.is_current).values(
-    is_current=False, superseded_at=bindparam("now"))
-_LINK_SUPERSEDED = update(_REPORTS).where(_REPORTS.c.id == bindparam("current_id")).values(
-    superseded_by_id=bindparam("new_id"))
+_SELECT_VERSIONS = select(
+    _REPORTS.c.id, _REPORTS.c.figures_sha256, _REPORTS.c.register_size, _REPORTS.c.percent_in_sonar,
+    _REPORTS.c.status, _REPORTS.c.written_at,
+    _REPORTS.c.pinned_at, _REPORTS.c.is_current, _REPORTS.c.version_status).where(
+    _REPORTS.c.region_key == bindparam("region_key"), _REPORTS.c.year == bindparam("year"),
+    _REPORTS.c.quarter == bindparam("quarter"))
+_SET_VERSION = update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id")).values(
+    is_current=bindparam("b_current"), version_status=bindparam("b_status"),
+    superseded_by_id=bindparam("b_by"), superseded_at=bindparam("b_at"))
 _INSERT = {name: insert(table) for name, table in _TABLES.items()}
 # The results below are built with model_construct, which needs the mappers set up; no ORM query
 # may have run yet in this process to do that.
@@ -49,6 +51,21 @@ class ReceivedFile:
     mtime_ns: int | None
     dropped_at: datetime | None
     received_at: datetime
+
+    @property
+    def written_at(self) -> datetime:
+        """When the file was written: its modification time, else when it was received."""
+        if self.mtime_ns is None:
+            return self.received_at
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, UTC)
+
+
+def rows_of(*, connection: Connection, report_id: int) -> list[Row]:
+    """A stored report's rows, in order."""
+    rows = _TABLES["report_row"]
+    found = connection.execute(select(rows).where(rows.c.report_id == report_id).order_by(rows.c.position)).all()
+    return [Row.model_validate({k: v for k, v in row._mapping.items() if k not in ("id", "report_id", "position")})
+            for row in found]
 
 
 def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
@@ -80,75 +97,150 @@ def add_delivery(*, session: Session, received: ReceivedFile, outcome: str, reas
 
 
 class StoreConflict(RuntimeError):
-    """Another transaction changed the current report of this region and quarter; try again."""
+    """Another transaction changed the versions of this region and quarter; try again."""
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """What storing a version did to its region and quarter."""
+
+    current_id: int  # the current version now
+    previous_current_id: int | None  # the current version before
+    status: str  # of the new version: current, superseded or held
 
 
 @dataclass(frozen=True)
 class StoreResult:
-    report: Report | None  # None when the figures equal the current report's
+    report: Report | None  # None when the figures equal those of a stored version
     source_file_id: int | None = None
-    superseded: Report | None = None
+    version: VersionChange | None = None
     same_as: Report | None = None
 
 
-def content_sha256(document: ReportDocument) -> str:
-    """A hash of the figures alone, so that one report in two formats hashes the same."""
-    figures = document.model_dump(mode="json", include={"region", "period", "rows", "totals", "register"})
-    return hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()
-
-
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
-                      final_path: str) -> StoreResult:
-    """Insert the source file, the report, its rows and findings (not committed). A report for a
-    region and quarter already stored with other figures supersedes it; with the same figures
-    nothing is added. Raises StoreConflict, or IntegrityError, when a concurrent store won.
+                      final_path: str, written_at: datetime | None = None) -> StoreResult:
+    """Insert the source file, the report, its rows and findings (not committed), and decide which
+    version of the region and quarter is current (shared/identity.py). A file whose figures equal those
+    of any stored version is that version: nothing is added. Raises StoreConflict, or IntegrityError,
+    when a concurrent store won.
 
     Core statements, not the ORM unit of work: this runs inside SQLite's write lock, so every
     millisecond here is a millisecond every other writer waits."""
     now = utcnow()
-    content = content_sha256(document)
-    _lock_region_period(session, document)
+    key = region_key(document.region)
+    figures = figures_sha256(document)
+    _lock_region_period(session, key, document)
     connection = session.connection()
-    found = connection.execute(_SELECT_CURRENT, {"region_name": document.region.name,
-                                                 "year": document.period.year,
-                                                 "quarter": document.period.quarter}).first()
-    current = session.get(Report, found.id) if found is not None else None
-    if current is not None and current.content_sha256 == content:
-        return StoreResult(report=None, same_as=current)
-    if current is not None:
-        retired = connection.execute(_RETIRE_CURRENT, {"current_id": current.id, "now": now})
-        if retired.rowcount != 1:
-            raise StoreConflict(f"report {current.id} was superseded concurrently")
+    group = {"region_key": key, "year": document.period.year, "quarter": document.period.quarter}
+    versions = connection.execute(_SELECT_VERSIONS, group).all()
+    register = (document.register.size, document.register.percent_in_sonar) if document.register else None
+    for version in versions:
+        stored_register = (version.register_size, version.percent_in_sonar) \
+            if version.register_size is not None else None
+        if version.figures_sha256 == figures and (stored_register is None or register is None
+                                                  or stored_register == register):
+            return StoreResult(report=None, same_as=Report.model_construct(
+                id=version.id, **_source_of(connection, version.id)))
     source_id = _insert_source(session=session, received=received, status="stored", reason=None,
                                fmt=document.source.format, final_path=final_path, now=now)
+    errors = sum(1 for finding in document.findings if finding.severity == "error")
     values = {
         "source_file_id": source_id,
         "region_code": document.region.code,
         "region_name": document.region.name,
+        "region_key": key,
         "year": document.period.year,
         "quarter": document.period.quarter,
         **document.totals.model_dump(),
         "register_size": document.register.size if document.register else None,
         "percent_in_sonar": document.register.percent_in_sonar if document.register else None,
-        "status": "findings" if document.findings else "ok",
-        "finding_count": len(document.findings),
+        "status": "findings" if errors else "ok",
+        "finding_count": errors,
         "stored_at": now,
-        "content_sha256": content,
-        "is_current": True,
+        "figures_sha256": figures,
+        "written_at": written_at or received.received_at,
+        "is_current": False,
+        "version_status": "superseded",
     }
     report_id = _inserted_id(connection.execute(_INSERT["report"], values))
-    if current is not None:
-        connection.execute(_LINK_SUPERSEDED, {"current_id": current.id, "new_id": report_id})
     connection.execute(_INSERT["report_row"], [
         {"report_id": report_id, "position": position, **row.model_dump()}
         for position, row in enumerate(document.rows)
     ])
     if document.findings:
-        connection.execute(_INSERT["finding"], [
-            {"report_id": report_id, **finding.model_dump()} for finding in document.findings
-        ])
+        connection.execute(_INSERT["finding"], [finding_values(report_id, finding) for finding in document.findings])
+    change = settle_versions(connection, group, now=now, new_id=report_id)
+    values.update(is_current=change.current_id == report_id, version_status=change.status)
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
-                       superseded=current)
+                       version=change)
+
+
+def finding_values(report_id: int, finding: Finding) -> dict[str, Any]:
+    """A contract finding as a row of the finding table."""
+    data = finding.model_dump(exclude={"compared_with", "bounds"})
+    compared = finding.compared_with
+    return {"report_id": report_id, **data, "compared_year": compared.year if compared else None,
+            "compared_quarter": compared.quarter if compared else None,
+            "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
+            "against_report_id": None}
+
+
+def settle_versions(connection: Connection, group: dict[str, Any], *, now: datetime,
+                    new_id: int | None = None) -> VersionChange:
+    """Decide the current version of one region and quarter and write every version's status; the old
+    current version (if another) is cleared first, so the unique index holds at every statement."""
+    rows = connection.execute(_SELECT_VERSIONS, group).all()
+    versions = {row.id: StoredVersion(report_id=row.id, has_errors=row.status == "findings",
+                                      written_at=_utc(row.written_at), pinned_at=row.pinned_at) for row in rows}
+    previous = next((row.id for row in rows if row.is_current), None)
+    current_id = choose_current(list(versions.values()))
+    current = versions[current_id]
+    statuses = {rid: version_status(version, current) for rid, version in versions.items()}
+    if previous is not None and previous != current_id:
+        connection.execute(_SET_VERSION, {"report_id": previous, "b_current": False, "b_status": statuses[previous],
+                                          "b_by": current_id, "b_at": now})
+    for row in rows:
+        status = statuses[row.id]
+        if row.id == previous and previous != current_id:
+            continue
+        if (row.version_status, row.is_current) != (status, status == "current") or row.id == new_id:
+            connection.execute(_SET_VERSION, {
+                "report_id": row.id, "b_current": status == "current", "b_status": status,
+                "b_by": None if status == "current" else current_id, "b_at": None if status == "current" else now})
+    return VersionChange(current_id=current_id, previous_current_id=previous,
+                         status=statuses[new_id] if new_id is not None else statuses[current_id])
+
+
+class NoSuchReport(LookupError):
+    pass
+
+
+def pin_report(*, session: Session, report_id: int, pinned: bool, by: str) -> VersionChange:
+    """Make a version current by hand (pinned), or take the pin away (not committed). A pin wins until
+    another pin of the same region and quarter, or until it is taken away."""
+    connection = session.connection()
+    found = connection.execute(select(_REPORTS.c.region_key, _REPORTS.c.year, _REPORTS.c.quarter)
+                               .where(_REPORTS.c.id == report_id)).first()
+    if found is None:
+        raise NoSuchReport(f"no report {report_id}")
+    group = {"region_key": found.region_key, "year": found.year, "quarter": found.quarter}
+    _lock_group(session, found.region_key, found.year, found.quarter)
+    now = utcnow()
+    in_group = (_REPORTS.c.region_key == found.region_key) & (_REPORTS.c.year == found.year) & \
+        (_REPORTS.c.quarter == found.quarter)
+    connection.execute(update(_REPORTS).where(in_group).values(pinned_at=None, pinned_by=None))
+    if pinned:
+        connection.execute(update(_REPORTS).where(_REPORTS.c.id == report_id).values(pinned_at=now, pinned_by=by))
+    return settle_versions(connection, group, now=now)
+
+
+def _source_of(connection: Connection, report_id: int) -> dict[str, Any]:
+    found = connection.execute(select(_REPORTS.c.source_file_id).where(_REPORTS.c.id == report_id)).scalar()
+    return {"source_file_id": found}
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -157,12 +249,16 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def _lock_region_period(session: Session, document: ReportDocument) -> None:
+def _lock_region_period(session: Session, region: str, document: ReportDocument) -> None:
     """Queue writers of one region and quarter behind each other (PostgreSQL; SQLite's BEGIN
     IMMEDIATE already serialises all writers). The unique index stays the guarantee."""
+    _lock_group(session, region, document.period.year, document.period.quarter)
+
+
+def _lock_group(session: Session, region: str, year: int, quarter: int) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    key = f"{document.region.name}|{document.period.year}|{document.period.quarter}"
+    key = f"{region}|{year}|{quarter}"
     session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})  # type: ignore[call-overload]
 
 

@@ -50,22 +50,24 @@ class SourceFile(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
-    """One region in one quarter, as read from one source file. Of the reports for one region and
-    quarter exactly one is current; a corrected re-issue supersedes the one before it."""
+    """One version of a region's report for one quarter, as read from one source file. Of the versions
+    of a region and quarter exactly one is current, decided by the facts (shared/identity.py): a pin,
+    else the version without error findings written last."""
 
     __tablename__ = "report"
     __table_args__ = (
         UniqueConstraint("source_file_id", name="uq_report_source_file"),
-        Index("ix_report_region_period", "region_name", "year", "quarter"),
+        Index("ix_report_region_period", "region_key", "year", "quarter"),
         # The database, not Python, guarantees one current report per region and quarter.
-        Index("uq_report_current", "region_name", "year", "quarter", unique=True,
+        Index("uq_report_current", "region_key", "year", "quarter", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     source_file_id: int = Field(foreign_key="source_file.id")
-    region_code: int | None = None
-    region_name: str
+    region_code: int | None = None  # UWV's number 1-35, as printed or from the reference
+    region_name: str  # as printed
+    region_key: str = Field(max_length=120)  # the identity: the code, else 'name:<normalised name>'
     year: int
     quarter: int
     municipal_with_profile: int
@@ -75,11 +77,15 @@ class Report(SQLModel, table=True):
     total: int
     register_size: int | None = None
     percent_in_sonar: int | None = None
-    status: str = Field(max_length=16)  # ok | findings
-    finding_count: int = 0
+    status: str = Field(max_length=16)  # ok | findings (error findings; warnings never change it)
+    finding_count: int = 0  # error findings
     stored_at: datetime = Field(sa_column=_timestamp())
-    content_sha256: str = Field(max_length=64)  # of the figures, whatever the file format
+    figures_sha256: str = Field(max_length=64)  # of the figures by identity, whatever the format
+    written_at: datetime = Field(sa_column=_timestamp())  # the file's modification time
     is_current: bool = True
+    version_status: str = Field(default="current", max_length=16)  # current | superseded | held
+    pinned_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    pinned_by: str | None = None
     superseded_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     superseded_by_id: int | None = Field(default=None, foreign_key="report.id")
 
@@ -98,10 +104,12 @@ class ReportRow(SQLModel, table=True):
     uwv_with_profile: int
     uwv_without_profile: int
     total: int
+    municipality_code: str | None = Field(default=None, max_length=8)  # CBS code valid in the report's year
 
 
 class Finding(SQLModel, table=True):
-    """One reconciliation failure of a stored report (check names as in the contract)."""
+    """One finding of a stored report (check names as in the contract): arithmetic (error) or
+    consistency (warning: identity, and cross-quarter against `against_report_id`)."""
 
     __tablename__ = "finding"
 
@@ -111,8 +119,14 @@ class Finding(SQLModel, table=True):
     severity: str = Field(max_length=8)
     municipality: str | None = None
     field: str | None = Field(default=None, max_length=32)
-    expected: float
-    actual: float
+    expected: float | None = None
+    actual: float | None = None
+    municipality_code: str | None = Field(default=None, max_length=8)
+    compared_year: int | None = None
+    compared_quarter: int | None = None
+    method: str | None = Field(default=None, max_length=32)
+    bounds: str | None = None  # JSON
+    against_report_id: int | None = Field(default=None, foreign_key="report.id")
 
 
 class Delivery(SQLModel, table=True):

@@ -42,11 +42,22 @@ def make_rig(tmp_path: Path, database_url: str, **overrides: str) -> FaultRig:
                     drops=Drops(settings), staging=tmp_path / "staging")
 
 
-@pytest.fixture
-def rig(tmp_path: Path, sqlite_url: str) -> Iterator[FaultRig]:
-    made = make_rig(tmp_path, sqlite_url)
+def _rig(tmp_path: Path, url: str) -> Iterator[FaultRig]:
+    made = make_rig(tmp_path, url)
     try:
         yield made
     finally:
         made.services.stop_all()
         made.redis.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FaultRig]:
+    """The fault suite runs on SQLite and on PostgreSQL, the production database."""
+    yield from _rig(tmp_path, request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def sqlite_rig(tmp_path: Path, sqlite_url: str) -> Iterator[FaultRig]:
+    """For faults of SQLite's own (another process holding its write lock)."""
+    yield from _rig(tmp_path, sqlite_url)

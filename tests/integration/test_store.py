@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
+from structlog.testing import capture_logs
 
 from services.worker.pipeline import ingest_file
 from shared.config import Settings
@@ -40,7 +42,7 @@ def reports(settings: Settings) -> list[Report]:
 
 def test_upgrade_from_empty_reaches_head_with_views(database_url: str) -> None:
     engine = db.get_engine(database_url)
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM municipality_figures")).scalar() == 0
         assert connection.execute(text("SELECT count(*) FROM region_figures")).scalar() == 0
@@ -53,8 +55,8 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     assert differences == []
 
 
-def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(database_url: str) -> None:
-    engine = db._create_engine(database_url)
+def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(empty_database_url: str) -> None:
+    engine = db._create_engine(empty_database_url)
     upgrade_database(engine, "0001")
     now = utcnow()
     with engine.begin() as connection:
@@ -80,16 +82,85 @@ def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(database_
     engine.dispose()
 
 
-def test_corrected_reissue_supersedes_the_report_before(settings: Settings) -> None:
-    assert drop_and_ingest(settings, "ml.txt", seed_variants.midden_limburg()) == "stored"
-    assert drop_and_ingest(settings, "ml-corrected.txt", seed_variants.broken_percent()) == "stored"
-    old, new = reports(settings)
-    assert (old.is_current, old.superseded_by_id, new.is_current) == (False, new.id, True)
-    assert old.superseded_at is not None
+def drop_written(settings: Settings, name: str, data: bytes, written: float) -> str | None:
+    """Drop a file whose modification time says when it was written (as cp -p and rsync keep it)."""
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    path = settings.inbox / name
+    path.write_bytes(data)
+    os.utime(path, (written, written))
+    return ingest_file(path, settings=settings)
+
+
+def corrected(data: bytes) -> bytes:
+    """A clean re-issue of Midden-Limburg with one municipality's figures corrected (and the totals)."""
+    return seed_variants.corrected_midden_limburg(data)
+
+
+def test_a_broken_copy_is_held_and_the_clean_version_stays_current(settings: Settings) -> None:
+    assert drop_written(settings, "ml.txt", seed_variants.midden_limburg(), 1_700_000_000) == "stored"
+    with capture_logs() as logs:
+        assert drop_written(settings, "ml-broken.txt", seed_variants.broken_percent(), 1_700_000_100) == "stored"
+    clean, broken = reports(settings)
+    assert (clean.is_current, clean.version_status) == (True, "current")
+    assert (broken.is_current, broken.version_status, broken.status) == (False, "held", "findings")
+    [held] = [e for e in logs if e["event"] == "version_held"]
+    assert (held["report_id"], held["current_report_id"]) == (broken.id, clean.id)
+    [reissued] = [e for e in logs if e["event"] == "report_reissued"]
+    assert reissued["previous_report_id"] == clean.id and reissued["changes"] == []
     with db.session_for(settings.effective_database_url) as session:
         regions = consumer_rows(session=session, view="region_figures")
     assert [(r["region_name"], r["percent_in_sonar"], r["report_id"]) for r in regions] == [
-        ("Midden-Limburg", 75, new.id)]
+        ("Midden-Limburg", 70, clean.id)]
+
+
+def test_a_correction_written_later_is_current_in_either_arrival_order(settings: Settings) -> None:
+    original, correction = seed_variants.midden_limburg(), corrected(seed_variants.midden_limburg())
+    with capture_logs() as logs:
+        assert drop_written(settings, "ml.txt", original, 1_700_000_000) == "stored"
+        assert drop_written(settings, "ml-correctie.txt", correction, 1_700_000_500) == "stored"
+    first, second = reports(settings)
+    assert (first.version_status, second.version_status) == ("superseded", "current")
+    assert first.superseded_by_id == second.id
+    [reissued] = [e for e in logs if e["event"] == "report_reissued"]
+    assert reissued["changes"] == [
+        {"municipality": "Weert", "municipality_code": "GM0988", "field": "uwv_with_profile", "old": 257, "new": 258},
+        {"municipality": "Weert", "municipality_code": "GM0988", "field": "total", "old": 457, "new": 458}]
+    # A late copy of the old figures (written before the correction) changes nothing: a duplicate.
+    assert drop_written(settings, "ml-late.pdf.txt", original + b"\n", 1_700_000_001) == "duplicate"
+
+
+def test_the_original_arriving_after_its_correction_does_not_displace_it(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", database_url=database_url)
+    original, correction = seed_variants.midden_limburg(), corrected(seed_variants.midden_limburg())
+    assert drop_written(settings, "ml-correctie.txt", correction, 1_700_000_500) == "stored"
+    assert drop_written(settings, "ml.txt", original, 1_700_000_000) == "stored"
+    correction_report, original_report = reports(settings)
+    assert (correction_report.version_status, original_report.version_status) == ("current", "superseded")
+    assert original_report.superseded_by_id == correction_report.id
+
+
+def test_a_pin_wins_until_unpinned(settings: Settings) -> None:
+    original, correction = seed_variants.midden_limburg(), corrected(seed_variants.midden_limburg())
+    drop_written(settings, "ml.txt", original, 1_700_000_000)
+    drop_written(settings, "ml-correctie.txt", correction, 1_700_000_500)
+    first, second = reports(settings)
+    env = {"KLANTPROFIELEN_DATABASE_URL": settings.effective_database_url}
+    pinned = klantprofielen("reports", "pin", str(first.id), env=env)
+    assert pinned.returncode == 0, pinned.stderr
+    first, second = reports(settings)
+    assert (first.is_current, first.pinned_at is not None) == (True, True)
+    assert first.pinned_by == "klantprofielen reports pin"
+    everything = json.loads(klantprofielen("reports", "--json", "--include-superseded", env=env).stdout)
+    assert [(d["version"]["status"], d["version"]["pinned"]) for d in everything] == [
+        ("current", True), ("superseded", False)]
+    # A newer version arriving while a pin holds stays behind the pin.
+    assert drop_written(settings, "ml-3.txt", corrected(correction), 1_700_000_900) == "stored"
+    assert [r.is_current for r in reports(settings)] == [True, False, False]
+    unpinned = klantprofielen("reports", "unpin", str(first.id), env=env)
+    assert unpinned.returncode == 0, unpinned.stderr
+    assert [r.version_status for r in reports(settings)] == ["superseded", "superseded", "current"]
+    missing = klantprofielen("reports", "pin", "999", env=env)
+    assert missing.returncode == 2 and "no report 999" in missing.stderr
 
 
 def test_same_bytes_or_same_figures_change_nothing(settings: Settings) -> None:
@@ -106,10 +177,11 @@ def test_the_database_refuses_a_second_current_report(settings: Settings) -> Non
     [stored] = reports(settings)
     with db.session_for(settings.effective_database_url) as session, pytest.raises(IntegrityError):
         session.exec(text(  # type: ignore[call-overload]
-            "INSERT INTO report (source_file_id, region_name, year, quarter, municipal_with_profile, "
+            "INSERT INTO report (source_file_id, region_name, region_key, year, quarter, municipal_with_profile, "
             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, status, finding_count, "
-            "stored_at, content_sha256, is_current) SELECT source_file_id + 0, region_name, year, quarter, 0, 0, "
-            "0, 0, 0, 'ok', 0, stored_at, 'x', is_current FROM report WHERE id = :id"), params={"id": stored.id})
+            "stored_at, figures_sha256, written_at, version_status, is_current) SELECT source_file_id + 0, "
+            "region_name, region_key, year, quarter, 0, 0, 0, 0, 0, 'ok', 0, stored_at, 'x', written_at, "
+            "'current', is_current FROM report WHERE id = :id"), params={"id": stored.id})
         session.commit()
 
 
@@ -192,8 +264,10 @@ def test_reports_and_alerts_commands_filter(settings: Settings) -> None:
     drop_and_ingest(settings, "ml-corrected.txt", seed_variants.broken_column_total())
     drop_and_ingest(settings, "wb.txt", seed_variants.west_brabant())
     env = {"KLANTPROFIELEN_DATABASE_URL": settings.effective_database_url}
-    current = json.loads(klantprofielen("reports", "--json", "--region", "midden-limburg", env=env).stdout)
-    assert [(d["source"]["path"].endswith("ml-corrected.txt"), len(d["findings"])) for d in current] == [(True, 1)]
+    current = json.loads(klantprofielen("reports", "--json", "--region", "midden limburg", env=env).stdout)
+    # The broken copy is held: the clean report stays current.
+    assert [(d["source"]["path"].endswith("ml.txt"), len(d["findings"])) for d in current] == [(True, 0)]
+    assert "version" not in current[0]
     everything = json.loads(klantprofielen("reports", "--json", "--include-superseded", env=env).stdout)
     assert len(everything) == 3
     alerts = json.loads(klantprofielen("alerts", "--json", "--year", "2021", env=env).stdout)

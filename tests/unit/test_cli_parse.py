@@ -20,7 +20,7 @@ def test_parse_json_prints_the_contract_document() -> None:
     assert document["period"] == {"year": 2021, "quarter": 4}
     assert document["rows"][0] == {"municipality": "Cranendonck", "municipal_with_profile": 1,
                                    "municipal_without_profile": 27, "uwv_with_profile": 93,
-                                   "uwv_without_profile": 13, "total": 134}
+                                   "uwv_without_profile": 13, "total": 134, "municipality_code": "GM1706"}
     assert document["totals"]["total"] == 2537
     assert document["register"] == {"size": 3627, "percent_in_sonar": 70}
     assert document["findings"] == []
@@ -33,7 +33,8 @@ def test_parse_lists_findings_and_still_exits_zero(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert json.loads(result.stdout)["findings"] == [
         {"check": "column_total", "severity": "error", "municipality": None, "field": "uwv_with_profile",
-         "expected": 1519, "actual": 1520}]
+         "expected": 1519, "actual": 1520, "municipality_code": None, "compared_with": None, "method": None,
+         "bounds": None}]
 
 
 def test_parse_human_output_shows_the_table() -> None:

@@ -157,6 +157,7 @@ def test_status_neither_creates_nor_upgrades_a_missing_database(tmp_path: Path) 
     settings = Settings(inbox=tmp_path, data_dir=tmp_path / "data", broker_url=UNREACHABLE_BROKER)
     status = gather_status(settings, now=NOW, timeout=0.5)
     assert status.store is None
-    assert f"database: no SQLite database at {database} (the worker creates it when it starts)" in status.problems
+    assert (f"database: no SQLite database at {database} (a new or wrong --data-dir?): "
+            "run klantprofielen db upgrade") in status.problems
     assert not database.exists()
     assert "  reports stored today    unknown" in render_status(status)
