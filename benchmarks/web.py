@@ -62,17 +62,20 @@ def fill(url: str, reports: int) -> dict[str, Any]:
                 totals = [sum(c[f] for c in counts) for f in range(4)]
                 current = version == VERSIONS - 1 or report_id == reports
                 reps.append({"id": report_id, "source_file_id": report_id, "region_code": region + 1,
-                             "region_name": f"Region {region + 1:02d}", "year": year, "quarter": quarter,
+                             "region_name": f"Region {region + 1:02d}", "region_key": str(region + 1),
+                             "year": year, "quarter": quarter, "figures_sha256": sha, "written_at": moment,
+                             "version_status": "current" if current else "superseded",
                              **dict(zip(FIELDS, totals, strict=True)), "total": sum(totals),
                              "register_size": 2 * sum(totals), "percent_in_sonar": 50,
                              "status": "findings" if report_id % 10 == 0 else "ok",
                              "finding_count": 1 if report_id % 10 == 0 else 0, "stored_at": moment,
-                             "content_sha256": sha, "is_current": current,
+                             "is_current": current,
                              "superseded_at": None if current else moment + timedelta(seconds=7),
                              "superseded_by_id": None if current else report_id + 1})
                 for position, c in enumerate(counts):
                     rows.append({"report_id": report_id, "position": position,
                                  "municipality": f"Gemeente {region + 1:02d}-{position + 1:02d}",
+                                 "municipality_code": f"GM{9000 + region * MUNICIPALITIES + position:04d}",
                                  **dict(zip(FIELDS, c, strict=True)), "total": sum(c)})
                 if report_id % 10 == 0:
                     findings.append({"report_id": report_id, "check": "row_total", "severity": "error",
@@ -81,6 +84,7 @@ def fill(url: str, reports: int) -> dict[str, Any]:
                 if report_id % 25 == 0:
                     findings.append({"report_id": report_id, "check": "quarter_change", "severity": "warning",
                                      "municipality": f"Gemeente {region + 1:02d}-02", "field": "total",
+                                     "municipality_code": f"GM{9000 + region * MUNICIPALITIES + 1:04d}",
                                      "expected": 100.0, "actual": 300.0})
                 outcome = "duplicate" if report_id % 50 == 0 else "stored"
                 for kind in (["stored", outcome] if outcome == "duplicate" else ["stored"]):
@@ -117,10 +121,11 @@ def pages(busiest_report: int) -> list[tuple[str, str]]:
         ("files, by name", "/files?name=q3"), ("reports", "/reports"),
         ("reports, region + year", "/reports?region=Region%2007&year=2010"),
         ("reports, all versions with findings", "/reports?versions=all&status=findings"),
-        ("report", f"/reports/{busiest_report}"), ("regions", "/regions"), ("region chart", "/regions/Region%2007"),
-        ("municipality", "/regions/Region%2007/municipalities/Gemeente%2007-03"), ("alerts", "/alerts"),
+        ("report", f"/reports/{busiest_report}"), ("regions", "/regions"), ("region chart", "/regions/7"),
+        ("region chart, by name", "/regions/region%2007"),
+        ("municipality", "/regions/7/municipalities/GM9074"), ("alerts", "/alerts"),
         ("api/reports (100 documents)", "/api/reports"), ("api/findings", "/api/findings"),
-        ("api/files", "/api/files"), ("api/series", "/api/series?region=Region%2007"), ("metrics", "/metrics"),
+        ("api/files", "/api/files"), ("api/series", "/api/series?region=7"), ("metrics", "/metrics"),
     ]
 
 

@@ -1,9 +1,13 @@
-"""A small store filled through the real pipeline, for the web view's tests: a region over eight quarters,
-a second region with a clean and a broken version of one quarter, a duplicate, a quarantined file, and
-one warning finding added by hand (the cross-quarter checks that will raise them are not wired in yet)."""
+"""A small store filled through the real pipeline, for the web view's tests: a region over eight quarters
+with a corrected re-issue of the last (written later: it becomes current, the first is superseded), a
+second region with a clean version and a broken one (held: it has error findings), a duplicate, a
+quarantined file, and one warning finding added by hand (the cross-quarter checks that will raise
+them are not wired in yet)."""
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -42,10 +46,13 @@ class Filled:
     municipalities: tuple[str, ...] = ()
 
 
-def drop_and_ingest(settings: Settings, name: str, data: bytes) -> str:
+def drop_and_ingest(settings: Settings, name: str, data: bytes, *, written_later_by: float = 0.0) -> str:
     settings.inbox.mkdir(parents=True, exist_ok=True)
     path = settings.inbox / name
     path.write_bytes(data)
+    if written_later_by:
+        moment = time.time() + written_later_by
+        os.utime(path, (moment, moment))
     outcome = ingest_file(path, settings=settings)
     assert outcome is not None
     return str(outcome)
@@ -59,6 +66,9 @@ def fill(settings: Settings) -> Filled:
         name = f"midden-limburg {year}q{quarter}.txt"
         filled.outcomes[name] = drop_and_ingest(settings, name, render(report_for("midden-limburg", year, quarter,
                                                                                   step), "text"))
+    corrected = "midden-limburg 2022q4 corrected.txt"
+    filled.outcomes[corrected] = drop_and_ingest(settings, corrected, render(report_for("midden-limburg", 2022, 4, 9),
+                                                                             "text"), written_later_by=60)
     filled.outcomes["west-brabant 2020q4.txt"] = drop_and_ingest(settings, "west-brabant 2020q4.txt",
                                                                  seed_variants.west_brabant())
     filled.outcomes["west-brabant again.txt"] = drop_and_ingest(settings, "west-brabant again.txt",

@@ -21,6 +21,8 @@ MAX_LIMIT = 500
 class ReportItem(BaseModel):
     id: int
     is_current: bool
+    version_status: str
+    pinned: bool
     superseded_by_id: int | None
     superseded_at: datetime | None
     stored_at: datetime | None
@@ -42,7 +44,8 @@ class PageOf(BaseModel):
 
 
 def _item(row: dict[str, Any], document: ReportDocument) -> ReportItem:
-    return ReportItem(id=row["id"], is_current=bool(row["is_current"]), superseded_by_id=row["superseded_by_id"],
+    return ReportItem(id=row["id"], is_current=bool(row["is_current"]), version_status=row["version_status"],
+                      pinned=row["pinned_at"] is not None, superseded_by_id=row["superseded_by_id"],
                       superseded_at=queries.utc(row["superseded_at"]), stored_at=queries.utc(row["stored_at"]),
                       document=document)
 
@@ -52,7 +55,7 @@ def reports(request: Request,
             region: str | None = Query(None, description="Region name (any case) or number"),
             year: int | None = Query(None, ge=1900, le=2999), quarter: int | None = Query(None, ge=1, le=4),
             status: Literal["ok", "findings"] | None = Query(None, description="ok, or findings (error findings)"),
-            versions: Literal["current", "superseded", "all"] = "current",
+            versions: Literal["current", "superseded", "held", "all"] = "current",
             offset: int = Query(0, ge=0), limit: int = Query(queries.PAGE_SIZE, ge=1, le=MAX_LIMIT)) -> ReportList:
     query = ReportQuery(region=region, year=year, quarter=quarter, status=status, versions=versions)
     with state_of(request).database.connect() as connection:
@@ -70,8 +73,10 @@ def report(request: Request, report_id: int) -> dict[str, Any]:
             raise HTTPException(404, f"no report {report_id}")
         [document] = queries.report_documents(connection, [report_id])
     item = _item(detail["report"], document).model_dump(mode="json")
-    item["versions"] = [{"id": v["id"], "is_current": bool(v["is_current"]), "status": v["status"],
-                         "superseded_by_id": v["superseded_by_id"], "source_name": v["source_name"]}
+    item["versions"] = [{"id": v["id"], "is_current": bool(v["is_current"]), "version_status": v["version_status"],
+                         "pinned": v["pinned_at"] is not None, "status": v["status"],
+                         "superseded_by_id": v["superseded_by_id"], "written_at": _json(v["written_at"]),
+                         "source_name": v["source_name"]}
                         for v in detail["versions"]]
     item["deliveries"] = _json(detail["deliveries"])
     return item

@@ -27,6 +27,7 @@ COUNTS = ("total", *(name for name in TOTAL_FIELDS if name != "total"))
 @dataclass
 class Line:
     key: str
+    label: str
     color: str
     points: str
     single: tuple[float, float] | None  # a series of one point is drawn as a dot
@@ -65,19 +66,19 @@ def municipality_chart(series: Series) -> Chart:
     """One line per municipality for each count; warnings as markers on the line they concern."""
     lines = {key: [(quarter, row) for quarter, row in points.items()]
              for key, points in series.municipalities.items()}
-    markers = [(w.get("municipality"), (w["year"], w["quarter"]), w) for w in series.warnings]
-    return _chart(series.quarters, lines, markers)
+    markers = [(w.get("series_key"), (w["year"], w["quarter"]), w) for w in series.warnings]
+    return _chart(series.quarters, lines, markers, series.names)
 
 
 def totaal_chart(series: Series) -> Chart:
     """The TOTAAL AMR row over the quarters (one line), with the region's warnings that name no municipality."""
     rows = [((row["year"], row["quarter"]), row) for row in series.totals]
-    markers = [("TOTAAL", (w["year"], w["quarter"]), w) for w in series.warnings if not w.get("municipality")]
-    return _chart(series.quarters, {"TOTAAL": rows}, markers)
+    markers = [("TOTAAL", (w["year"], w["quarter"]), w) for w in series.warnings if not w.get("series_key")]
+    return _chart(series.quarters, {"TOTAAL": rows}, markers, {"TOTAAL": "TOTAAL AMR"})
 
 
 def _chart(quarters: list[tuple[int, int]], lines: dict[str, list[tuple[tuple[int, int], dict[str, Any]]]],
-           warnings: Sequence[tuple[str | None, tuple[int, int], dict[str, Any]]]) -> Chart:
+           warnings: Sequence[tuple[str | None, tuple[int, int], dict[str, Any]]], labels: dict[str, str]) -> Chart:
     x0, y0, x1, y1 = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
     index = {quarter: i for i, quarter in enumerate(quarters)}
     span = max(len(quarters) - 1, 1)
@@ -98,7 +99,8 @@ def _chart(quarters: list[tuple[int, int]], lines: dict[str, list[tuple[tuple[in
         drawn = []
         for i, (key, points) in enumerate(lines.items()):
             coordinates = [(x_of(q), y_of(row[count])) for q, row in points if q in index]
-            drawn.append(Line(key=key, color=colour(i), points=" ".join(f"{x},{y}" for x, y in coordinates),
+            drawn.append(Line(key=key, label=labels.get(key, key), color=colour(i),
+                              points=" ".join(f"{x},{y}" for x, y in coordinates),
                               single=coordinates[0] if len(coordinates) == 1 else None))
         chart = CountChart(count=count, label=COUNT_LABELS[count],
                            y_ticks=[(y_of(scale_top * k / 4), f"{round(scale_top * k / 4):,}".replace(",", "."))
@@ -111,8 +113,9 @@ def _chart(quarters: list[tuple[int, int]], lines: dict[str, list[tuple[tuple[in
             if warning.get("field") not in (None, count) and count != "total":
                 continue
             chart.markers.append(Marker(x=x_of(quarter), y=y_of(at[quarter][count]),
-                                        title=f"{warning['check']}: {marked} {quarter_label(*quarter)} "
-                                              f"(expected {warning['expected']}, printed {warning['actual']})"))
+                                        title=f"{warning['check']}: {labels.get(marked or '', marked)} "
+                                              f"{quarter_label(*quarter)} (expected {warning['expected']}, "
+                                              f"printed {warning['actual']})"))
         counts.append(chart)
     return Chart(width=WIDTH, height=HEIGHT, x_ticks=x_ticks, counts=counts)
 

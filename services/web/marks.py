@@ -31,12 +31,15 @@ def mark_findings(rows: list[dict[str, Any]], findings: list[dict[str, Any]]) ->
     """Put each finding on the row and cell it concerns."""
     marks = Marks()
     names = {row["municipality"] for row in rows}
+    by_code = {row["municipality_code"]: row["municipality"] for row in rows if row.get("municipality_code")}
     for number, finding in enumerate(findings, start=1):
         finding["number"] = number
         if finding["check"] in FOOTNOTE_CHECKS:
             marks.footnote.append(finding)
             continue
         municipality = finding.get("municipality")
+        if municipality not in names and finding.get("municipality_code") in by_code:
+            municipality = by_code[finding["municipality_code"]]
         target = TOTAAL if municipality is None and finding["check"] == "column_total" else municipality
         if target is None or (target != TOTAAL and target not in names):
             marks.elsewhere.append(finding)

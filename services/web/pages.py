@@ -23,7 +23,12 @@ OUTCOMES = ("stored", "duplicate", "quarantined", "pending")
 
 def template_globals() -> dict[str, Any]:
     return {"when": when, "quarter_label": queries.quarter_label, "count_labels": COUNT_LABELS, "counts": COUNTS,
-            "colour": colour, "q": quote, "dutch": dutch, "link": link}
+            "colour": colour, "q": quote, "dutch": dutch, "link": link, "region_href": region_href}
+
+
+def region_href(code: int | None, name: str) -> str:
+    """A region's page: by its number where it has one, else by its name."""
+    return f"/regions/{code}" if code is not None else f"/regions/{quote(name, safe='')}"
 
 
 def when(value: Any) -> str:
@@ -112,13 +117,13 @@ def reports(request: Request, region: str | None = None, year: int | None = Quer
             quarter: int | None = Query(None, ge=1, le=4), status: str | None = None,
             versions: str = "current", offset: int = Query(0, ge=0)) -> Response:
     query = ReportQuery(region=region or None, year=year, quarter=quarter, status=status or None,
-                        versions=versions if versions in ("current", "superseded", "all") else "current")
+                        versions=versions if versions in queries.VERSIONS else "current")
     with state_of(request).database.connect() as connection:
         page = queries.list_reports(connection, query, offset=offset)
         regions = queries.list_regions(connection)
     params = {"region": region, "year": year, "quarter": quarter, "status": status, "versions": versions}
     return render(request, "reports.html", {"page": "reports", "reports": page, "params": params,
-                                            "regions": regions})
+                                            "regions": regions, "versions": queries.VERSIONS})
 
 
 @pages.get("/reports/{report_id}")
@@ -158,10 +163,11 @@ def municipality(request: Request, region: str, municipality: str, count: str = 
         series = queries.region_series(connection, region, municipality=municipality)
     if series is None or not series.municipalities:
         raise HTTPException(404, f"no figures for {municipality!r} in region {region!r}")
-    series.warnings = [w for w in series.warnings if (w.get("municipality") or "").lower() == municipality.lower()]
-    name, points = next(iter(series.municipalities.items()))
+    key, points = next(iter(series.municipalities.items()))
+    series.warnings = [w for w in series.warnings if w.get("series_key") == key]
     return render(request, "municipality.html", {
-        "page": "regions", "series": series, "name": name, "points": list(points.values()),
+        "page": "regions", "series": series, "name": series.names[key], "key": key,
+        "points": list(points.values()),
         "count": count if count in COUNTS else "total", "chart": municipality_chart(series)})
 
 

@@ -1,8 +1,8 @@
-"""What the pages and the API read: plain SQL over the tables and the consumer views, each query bounded
-(a page, a region, one report) so that it stays fast on a database of many reports.
+"""What the pages and the API read: plain SQL over the tables, each query bounded (a page, a region, one
+report) and on an index, so that it stays fast on a database of many reports.
 
-Series are keyed by the municipality's name today; `SERIES_KEY` is the one place to switch to
-`municipality_code` once rows carry one."""
+A region is its `region_key` (its UWV number, else its normalised name); a municipality's series is
+keyed by its CBS code where the reference knows it (`SERIES_KEY`), else by its name as printed."""
 
 from __future__ import annotations
 
@@ -11,22 +11,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, text
+from sqlmodel import Session
 
-from shared.models import TOTAL_FIELDS, Counts, Period, Region, Register, ReportDocument, Row, Source
-from shared.models import Finding as FindingModel
+from shared.models import TOTAL_FIELDS, ReportDocument
+from shared.store.queries import documents_by_id
 
 PAGE_SIZE = 100
-SERIES_KEY = "municipality"  # becomes municipality_code when rows carry one
-REPORT_COLUMNS = ("r.id, r.region_code, r.region_name, r.year, r.quarter, r.total, r.status, r.finding_count, "
-                  "r.stored_at, r.is_current, r.superseded_at, r.superseded_by_id, r.register_size, "
-                  "r.percent_in_sonar, r.municipal_with_profile, r.municipal_without_profile, "
-                  "r.uwv_with_profile, r.uwv_without_profile, r.source_file_id")
+SERIES_KEY = "COALESCE(rr.municipality_code, rr.municipality)"
+VERSIONS = ("current", "superseded", "held", "all")
+REPORT_COLUMNS = ("r.id, r.region_code, r.region_name, r.region_key, r.year, r.quarter, r.total, r.status, "
+                  "r.finding_count, r.stored_at, r.written_at, r.is_current, r.version_status, r.pinned_at, "
+                  "r.pinned_by, r.superseded_at, r.superseded_by_id, r.register_size, r.percent_in_sonar, "
+                  "r.municipal_with_profile, r.municipal_without_profile, r.uwv_with_profile, "
+                  "r.uwv_without_profile, r.source_file_id")
+FINDING_COLUMNS = ('f.id, f."check", f.severity, f.municipality, f.municipality_code, f.field, f.expected, '
+                   "f.actual, f.compared_year, f.compared_quarter, f.method, f.bounds, f.against_report_id")
 
 
 @dataclass(frozen=True)
 class ReportQuery:
-    """Which reports: region (name, any case, or number), period, status (ok / findings), versions
-    (current / superseded / all)."""
+    """Which reports: region (name, any case, or number), period, status (ok / findings: error findings),
+    versions (current / superseded / held / all)."""
 
     region: str | None = None
     year: int | None = None
@@ -53,10 +58,9 @@ class ReportQuery:
         if self.status:
             clauses.append("r.status = :status")
             params["status"] = self.status
-        if self.versions == "current":
-            clauses.append("r.is_current")
-        elif self.versions == "superseded":
-            clauses.append("NOT r.is_current")
+        if self.versions in ("current", "superseded", "held"):
+            clauses.append("r.version_status = :version_status")
+            params["version_status"] = self.versions
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -107,63 +111,32 @@ def report_detail(connection: Connection, report_id: int) -> dict[str, Any] | No
     if not found:
         return None
     report = found[0]
-    rows = _rows(connection, "SELECT position, municipality, municipal_with_profile, municipal_without_profile, "
-                             "uwv_with_profile, uwv_without_profile, total FROM report_row "
-                             "WHERE report_id = :id ORDER BY position", {"id": report_id})
-    findings = _rows(connection, 'SELECT id, "check", severity, municipality, field, expected, actual '
-                                 "FROM finding WHERE report_id = :id ORDER BY id", {"id": report_id})
+    rows = _rows(connection, "SELECT position, municipality, municipality_code, municipal_with_profile, "
+                             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total "
+                             "FROM report_row WHERE report_id = :id ORDER BY position", {"id": report_id})
+    findings = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS} FROM finding f WHERE f.report_id = :id "
+                                          "ORDER BY f.id", {"id": report_id}))
     source = _rows(connection, "SELECT id, sha256, name, received_path, size, format, received_at, stored_at, "
                                "final_path FROM source_file WHERE id = :id", {"id": report["source_file_id"]})
     deliveries = _rows(connection, "SELECT id, name, outcome, reason, path, dropped_at, committed_at "
                                    "FROM delivery WHERE report_id = :id ORDER BY id", {"id": report_id})
-    versions = _rows(connection, "SELECT r.id, r.is_current, r.status, r.finding_count, r.total, r.stored_at, "
-                                 "r.superseded_at, r.superseded_by_id, s.name AS source_name, "
-                                 "s.format AS source_format "
+    versions = _rows(connection, "SELECT r.id, r.is_current, r.version_status, r.pinned_at, r.pinned_by, r.status, "
+                                 "r.finding_count, r.total, r.stored_at, r.written_at, r.superseded_at, "
+                                 "r.superseded_by_id, s.name AS source_name, s.format AS source_format "
                                  "FROM report r JOIN source_file s ON s.id = r.source_file_id "
-                                 "WHERE r.region_name = :region AND r.year = :year AND r.quarter = :quarter "
-                                 "ORDER BY r.id DESC",
-                     {"region": report["region_name"], "year": report["year"], "quarter": report["quarter"]})
-    for finding in findings:
-        finding["expected"], finding["actual"] = number(finding["expected"]), number(finding["actual"])
+                                 "WHERE r.region_key = :key AND r.year = :year AND r.quarter = :quarter "
+                                 "ORDER BY r.is_current DESC, r.written_at DESC, r.id DESC",
+                     {"key": report["region_key"], "year": report["year"], "quarter": report["quarter"]})
     return {"report": report, "rows": rows, "findings": findings, "source": source[0] if source else None,
             "deliveries": deliveries, "versions": versions}
 
 
 def report_documents(connection: Connection, ids: list[int]) -> list[ReportDocument]:
-    """The contract documents of these reports, in the order given."""
-    if not ids:
-        return []
-    id_list = ", ".join(str(int(i)) for i in ids)
-    reports = {row["id"]: row for row in _rows(
-        connection, f"SELECT {REPORT_COLUMNS}, s.sha256 AS source_sha256, s.received_path, s.format AS source_format "
-                    f"FROM report r JOIN source_file s ON s.id = r.source_file_id WHERE r.id IN ({id_list})")}
-    rows: dict[int, list[Row]] = {i: [] for i in ids}
-    for row in _rows(connection, "SELECT report_id, municipality, municipal_with_profile, municipal_without_profile, "
-                                 f"uwv_with_profile, uwv_without_profile, total FROM report_row "
-                                 f"WHERE report_id IN ({id_list}) ORDER BY report_id, position"):
-        rows[row.pop("report_id")].append(Row.model_validate(row))
-    findings: dict[int, list[FindingModel]] = {i: [] for i in ids}
-    for finding in _rows(connection, 'SELECT report_id, "check", severity, municipality, field, expected, actual '
-                                     f"FROM finding WHERE report_id IN ({id_list}) ORDER BY id"):
-        report_id = finding.pop("report_id")
-        finding["expected"], finding["actual"] = number(finding["expected"]), number(finding["actual"])
-        # Not validated: checks that later issues add (warnings) must not break the API before the contract names them.
-        findings[report_id].append(FindingModel.model_construct(**finding))
-    documents = []
-    for report_id in ids:
-        report = reports.get(report_id)
-        if report is None:
-            continue
-        register = (Register(size=report["register_size"], percent_in_sonar=report["percent_in_sonar"])
-                    if report["register_size"] is not None and report["percent_in_sonar"] is not None else None)
-        documents.append(ReportDocument(
-            source=Source(path=report["received_path"], sha256=report["source_sha256"],
-                          format=report["source_format"]),
-            region=Region(code=report["region_code"], name=report["region_name"]),
-            period=Period(year=report["year"], quarter=report["quarter"]),
-            rows=tuple(rows[report_id]), totals=Counts(**{name: report[name] for name in TOTAL_FIELDS}),
-            register=register, findings=tuple(findings[report_id])))
-    return documents
+    """The contract documents of these reports (with their version), in the order given."""
+    with Session(bind=connection) as session:
+        documents = documents_by_id(session=session, ids=sorted(ids), with_version=True)
+    by_id = dict(zip(sorted(ids), documents, strict=True))
+    return [by_id[report_id] for report_id in ids]
 
 
 def list_findings(connection: Connection, *, severity: str | None = None, check: str | None = None,
@@ -183,14 +156,12 @@ def list_findings(connection: Connection, *, severity: str | None = None, check:
     clause = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     joins = " FROM finding f JOIN report r ON r.id = f.report_id"
     total = connection.execute(text(f"SELECT count(*){joins}{clause}"), params).scalar_one()
-    items = _rows(connection, 'SELECT f.id, f."check", f.severity, f.municipality, f.field, f.expected, f.actual, '
-                              "r.id AS report_id, r.region_code, r.region_name, r.year, r.quarter, r.is_current, "
-                              f"r.stored_at, s.name AS file, s.sha256{joins} "
-                              f"JOIN source_file s ON s.id = r.source_file_id{clause} "
-                              "ORDER BY f.id DESC LIMIT :limit OFFSET :offset",
-                  {**params, "limit": limit, "offset": offset})
-    for item in items:
-        item["expected"], item["actual"] = number(item["expected"]), number(item["actual"])
+    items = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS}, r.id AS report_id, r.region_code, "
+                                       "r.region_name, r.year, r.quarter, r.is_current, r.version_status, "
+                                       f"r.stored_at, s.name AS file, s.sha256{joins} "
+                                       f"JOIN source_file s ON s.id = r.source_file_id{clause} "
+                                       "ORDER BY f.id DESC LIMIT :limit OFFSET :offset",
+                           {**params, "limit": limit, "offset": offset}))
     return Page(items, total, offset, limit)
 
 
@@ -220,11 +191,12 @@ def list_deliveries(connection: Connection, *, outcome: str | None = None, since
 
 
 def list_regions(connection: Connection) -> list[dict[str, Any]]:
-    """Every region with current reports: its code, how many quarters, the first and last."""
-    return _rows(connection, "SELECT region_name, max(region_code) AS region_code, count(*) AS quarters, "
-                             "min(year * 4 + quarter - 1) AS first_index, max(year * 4 + quarter - 1) AS last_index, "
+    """Every region with current reports: its code, name, how many quarters, the first and last."""
+    return _rows(connection, "SELECT region_key, max(region_code) AS region_code, max(region_name) AS region_name, "
+                             "count(*) AS quarters, min(year * 4 + quarter - 1) AS first_index, "
+                             "max(year * 4 + quarter - 1) AS last_index, "
                              "sum(CASE WHEN status = 'findings' THEN 1 ELSE 0 END) AS with_findings "
-                             "FROM report WHERE is_current GROUP BY region_name ORDER BY region_name")
+                             "FROM report WHERE is_current GROUP BY region_key ORDER BY 3")
 
 
 @dataclass
@@ -233,70 +205,90 @@ class Series:
 
     region_name: str
     region_code: int | None
+    region_key: str
     quarters: list[tuple[int, int]]
     totals: list[dict[str, Any]]  # one per quarter, in order
     municipalities: dict[str, dict[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # series key -> the name printed last
     warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def href(self) -> str:
+        return str(self.region_code) if self.region_code is not None else self.region_name
 
     def as_json(self) -> dict[str, Any]:
         return {
             "region": {"code": self.region_code, "name": self.region_name},
             "quarters": [{"year": y, "quarter": q} for y, q in self.quarters],
             "totaal": self.totals,
-            "municipalities": [{"municipality": key, "points": list(points.values())}
+            "municipalities": [{"key": key, "municipality": self.names[key],
+                                "municipality_code": next(iter(points.values()))["municipality_code"],
+                                "points": list(points.values())}
                                for key, points in self.municipalities.items()],
             "warnings": self.warnings,
         }
 
 
-def region_series(connection: Connection, region: str, municipality: str | None = None) -> Series | None:
-    """The region's current figures over the quarters (from the consumer views); None if it has none."""
-    params: dict[str, Any]
+def resolve_region_key(connection: Connection, region: str) -> str | None:
+    """The identity of a region given by number or by name in any spelling the reports printed."""
     if region.isdigit():
-        key, params = "region_code = :region_code", {"region_code": int(region)}
-    else:
-        name = region_name(connection, region)
-        if name is None:
-            return None
-        key, params = "region_name = :region_name", {"region_name": name}
-    totals = _rows(connection, "SELECT region_code, region_name, year, quarter, " + ", ".join(TOTAL_FIELDS)
-                   + f", register_size, percent_in_sonar, report_id, report_status FROM region_figures WHERE {key} "
-                   "ORDER BY year, quarter", params)
+        return region
+    exact = connection.execute(text("SELECT region_key FROM report WHERE region_name = :name LIMIT 1"),
+                               {"name": region}).scalar()
+    if exact is None:
+        exact = connection.execute(text("SELECT region_key FROM report WHERE lower(region_name) = lower(:name) "
+                                        "LIMIT 1"), {"name": region}).scalar()
+    return None if exact is None else str(exact)
+
+
+def region_series(connection: Connection, region: str, municipality: str | None = None) -> Series | None:
+    """The region's current figures over the quarters; None if it has none. A municipality is named by its
+    CBS code or its name."""
+    key = resolve_region_key(connection, region)
+    if key is None:
+        return None
+    params: dict[str, Any] = {"key": key}
+    totals = _rows(connection, "SELECT r.region_code, r.region_name, r.year, r.quarter, "
+                   + ", ".join(f"r.{name}" for name in TOTAL_FIELDS)
+                   + ", r.register_size, r.percent_in_sonar, r.id AS report_id, r.status AS report_status "
+                   "FROM report r WHERE r.region_key = :key AND r.is_current ORDER BY r.year, r.quarter", params)
     if not totals:
         return None
-    series = Series(region_name=totals[-1]["region_name"], region_code=totals[-1]["region_code"],
+    series = Series(region_name=totals[-1]["region_name"], region_code=totals[-1]["region_code"], region_key=key,
                     quarters=[(row["year"], row["quarter"]) for row in totals], totals=totals)
     only = ""
     if municipality is not None:
-        only = f" AND lower({SERIES_KEY}) = lower(:municipality)"
+        only = " AND (rr.municipality_code = :municipality OR lower(rr.municipality) = lower(:municipality))"
         params["municipality"] = municipality
-    for row in _rows(connection, f"SELECT {SERIES_KEY} AS series_key, year, quarter, report_id, "
-                                 + ", ".join(TOTAL_FIELDS) + f" FROM municipality_figures WHERE {key}{only} "
-                                 "ORDER BY position, year, quarter", params):
-        series.municipalities.setdefault(row.pop("series_key"), {})[(row["year"], row["quarter"])] = row
-    for points in series.municipalities.values():
+    for row in _rows(connection, f"SELECT {SERIES_KEY} AS series_key, rr.municipality, rr.municipality_code, "
+                                 "r.year, r.quarter, r.id AS report_id, "
+                                 + ", ".join(f"rr.{name}" for name in TOTAL_FIELDS)
+                                 + " FROM report r JOIN report_row rr ON rr.report_id = r.id "
+                                 f"WHERE r.region_key = :key AND r.is_current{only} "
+                                 "ORDER BY rr.position, r.year, r.quarter", params):
+        series.municipalities.setdefault(row["series_key"], {})[(row["year"], row["quarter"])] = row
+    printed = {row["municipality"]: key for key, points in series.municipalities.items() for row in points.values()}
+    for series_key, points in series.municipalities.items():
         ordered = sorted(points.items())
         points.clear()
         points.update(ordered)
+        series.names[series_key] = ordered[-1][1]["municipality"]
     report_ids = ", ".join(str(int(row["report_id"])) for row in totals)
-    series.warnings = _rows(connection, 'SELECT f.id, f."check", f.municipality, f.field, f.expected, f.actual, '
-                                        "r.id AS report_id, r.year, r.quarter FROM finding f "
-                                        "JOIN report r ON r.id = f.report_id "
-                                        f"WHERE f.severity = 'warning' AND f.report_id IN ({report_ids}) ORDER BY f.id")
-    for warning in series.warnings:
-        warning["expected"], warning["actual"] = number(warning["expected"]), number(warning["actual"])
+    series.warnings = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS}, "
+                                                 f"COALESCE(f.municipality_code, f.municipality) AS series_key, "
+                                                 "r.id AS report_id, r.year, r.quarter FROM finding f "
+                                                 "JOIN report r ON r.id = f.report_id WHERE f.severity = 'warning' "
+                                                 f"AND f.report_id IN ({report_ids}) ORDER BY f.id"))
+    for warning in series.warnings:  # a warning that names the municipality as printed, without its code
+        if warning["series_key"] not in series.municipalities and warning["municipality"] in printed:
+            warning["series_key"] = printed[warning["municipality"]]
     return series
 
 
-def region_name(connection: Connection, region: str) -> str | None:
-    """The stored spelling of a region name given in any case (so that the views' index on it is used)."""
-    exact = connection.execute(text("SELECT region_name FROM report WHERE region_name = :name LIMIT 1"),
-                               {"name": region}).scalar()
-    if exact is not None:
-        return str(exact)
-    found = connection.execute(text("SELECT region_name FROM report WHERE lower(region_name) = lower(:name) "
-                                    "LIMIT 1"), {"name": region}).scalar()
-    return None if found is None else str(found)
+def _numbers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for finding in findings:
+        finding["expected"], finding["actual"] = number(finding["expected"]), number(finding["actual"])
+    return findings
 
 
 def number(value: Any) -> int | float | None:

@@ -56,6 +56,11 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
         clause = (clause + " AND " if clause else " WHERE ") + "r.is_current"
     ids = [row[0] for row in session.exec(text(f"SELECT r.id FROM report r{clause} ORDER BY r.id"),  # type: ignore[call-overload]
                                           params=params)]
+    return documents_by_id(session=session, ids=ids, with_version=where.include_superseded)
+
+
+def documents_by_id(*, session: Session, ids: list[int], with_version: bool = False) -> list[ReportDocument]:
+    """These reports as contract documents, findings included, in the order of their ids."""
     if not ids:
         return []
     pairs = session.exec(
@@ -70,7 +75,7 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
     for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
         findings[finding.report_id].append(finding_model(finding))
     return [_document(report, source, rows[report.id], findings[report.id],  # type: ignore[index]
-                      with_version=where.include_superseded) for report, source in pairs]
+                      with_version=with_version) for report, source in pairs]
 
 
 def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:

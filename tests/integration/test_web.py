@@ -43,7 +43,7 @@ def scalar(filled: Filled, sql: str) -> int:
 
 
 def test_the_pipeline_filled_the_store_as_planned(filled: Filled) -> None:
-    assert list(filled.outcomes.values()).count("stored") == len(QUARTERS) + 2
+    assert list(filled.outcomes.values()).count("stored") == len(QUARTERS) + 3
     assert filled.outcomes["west-brabant again.txt"] == "duplicate"
     assert filled.outcomes["notes.txt"] == "quarantined"
 
@@ -94,9 +94,11 @@ def test_report_page_marks_its_findings_on_the_row_and_the_totaal(client: TestCl
     assert page.count('class="municipality "') == 13  # the other 13 rows unmarked
     assert "row_total" in page and "column_total" in page
     assert 'class="location muted">—' in page  # where in the file: until provenance lands
-    assert f'href="/reports/{clean}"' in page and "superseded" in page  # the other version
+    assert '<span class="badge held">held</span>' in page  # error findings never displace a clean version
+    versions = page[page.index('id="versions"'):]
+    assert f'href="/reports/{clean}"' in versions and '<span class="badge current">current</span>' in versions
     clean_page = client.get(f"/reports/{clean}").text
-    assert "mark-error" not in clean_page and f"by <a href=\"/reports/{broken}\">" in clean_page
+    assert "mark-error" not in clean_page and f'href="/reports/{broken}"' in clean_page
 
 
 def test_report_page_marks_a_warning_differently(client: TestClient, filled: Filled) -> None:
@@ -115,8 +117,11 @@ def test_reports_filter_by_region_period_status_and_versions(client: TestClient,
     assert len(ids(region="midden-limburg")) == len(QUARTERS)
     assert len(ids(region="34", year=2022)) == 4
     assert len(ids(region="Midden-Limburg", year=2021, quarter=3)) == 1
-    assert ids(status="findings") == {scalar(filled, "SELECT id FROM report WHERE status = 'findings'")}
-    assert ids(versions="superseded") == {scalar(filled, "SELECT id FROM report WHERE NOT is_current")}
+    assert ids(status="findings", versions="all") == {scalar(filled, "SELECT id FROM report WHERE status = 'findings'")}
+    assert ids(status="findings") == set()  # the broken version is held, not current
+    assert ids(versions="superseded") == {scalar(filled, "SELECT id FROM report WHERE version_status = 'superseded'")}
+    assert ids(versions="held") == {scalar(filled, "SELECT id FROM report WHERE version_status = 'held'")}
+    assert len(ids(versions="all")) == scalar(filled, "SELECT count(*) FROM report")
 
 
 def test_region_chart_draws_one_line_per_municipality_and_marks_the_warning(client: TestClient,
@@ -124,9 +129,10 @@ def test_region_chart_draws_one_line_per_municipality_and_marks_the_warning(clie
     page = client.get("/regions/Midden-Limburg").text
     chart = page[page.index('id="municipality-chart"'):]
     total_group = chart[chart.index('data-count="total"'):chart.index('data-count="municipal_with_profile"')]
-    lines = re.findall(r'<polyline class="series" data-series="([^"]+)" points="([^"]+)"', total_group)
-    assert sorted(name for name, _ in lines) == sorted(filled.municipalities)
-    assert all(len(points.split()) == len(QUARTERS) for _, points in lines)
+    lines = re.findall(r'<polyline class="series" data-series="(GM\d{4})" points="([^"]+)"[^>]*><title>([^<]+)</title>',
+                       total_group)
+    assert sorted(name for _, _, name in lines) == sorted(filled.municipalities)  # keyed by CBS code
+    assert all(len(points.split()) == len(QUARTERS) for _, points, _ in lines)
     assert total_group.count('class="marker"') == 1 and "quarter_change" in total_group
     totaal = page[page.index('id="totaal-chart"'):page.index('id="municipality-chart"')]
     assert totaal.count('<polyline class="series" data-series="TOTAAL"') == len(("total", 1, 2, 3, 4))
@@ -187,7 +193,7 @@ def test_metrics_parse_and_match_the_database(client: TestClient, filled: Filled
     families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
     files = {s.labels["outcome"]: s.value for s in families["klantprofielen_files"].samples
              if s.name == "klantprofielen_files_total"}
-    assert files == {"stored": 10, "duplicate": 1, "quarantined": 1}
+    assert files == {"stored": 11, "duplicate": 1, "quarantined": 1}
     for outcome, count in files.items():
         assert count == scalar(filled, f"SELECT count(*) FROM delivery WHERE outcome = '{outcome}'")
     findings = {s.labels["check"]: s.value for s in families["klantprofielen_findings"].samples
@@ -282,7 +288,7 @@ def test_api_and_pages_on_postgresql(postgres_filled: Filled) -> None:
         assert len(series["municipalities"]) == len(postgres_filled.municipalities)
         metrics = {f.name: f for f in text_string_to_metric_families(pg.get("/metrics").text)}
         assert {s.labels["outcome"]: s.value for s in metrics["klantprofielen_files"].samples
-                if s.name.endswith("_total")} == {"stored": 10, "duplicate": 1, "quarantined": 1}
+                if s.name.endswith("_total")} == {"stored": 11, "duplicate": 1, "quarantined": 1}
         for path in ("/", "/files", "/reports", "/regions/Midden-Limburg", "/alerts"):
             assert pg.get(path).status_code == 200, path
         with pg.app.state.web.database.connect() as connection,  \
