@@ -62,7 +62,8 @@ def free_name(inbox: Path, name: str) -> str:
 
 
 def copy_into_inbox(source: Path, inbox: Path) -> Path:
-    """Copy one file as '.<name>.part', fsync, then rename it into place; returns the final path."""
+    """Copy one file as '.<name>.part' (with its modification time), fsync, then rename it into place;
+    returns the final path."""
     name = free_name(inbox, source.name)
     partial = inbox / f".{name}.part"
     try:
@@ -70,6 +71,8 @@ def copy_into_inbox(source: Path, inbox: Path) -> Path:
             shutil.copyfileobj(src, dst, _CHUNK)
             dst.flush()
             os.fsync(dst.fileno())
+        # The modification time says when the report was written: it decides which version is current.
+        shutil.copystat(source, partial)
         final = inbox / name
         os.rename(partial, final)
     except BaseException:

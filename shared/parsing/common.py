@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import ValidationError
 
 from shared.models import Counts, ParsedReport, Period, Region, Register, ReportFormat, Row
+from shared.parsing import filename
 from shared.parsing.errors import NotAReport
 
 QUARTERS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4}
@@ -65,12 +66,8 @@ def _period_match(text: str) -> re.Match[str] | None:
 
 
 def period_from_name(name: str) -> Period | None:
-    """A period from a file name such as 'ml-2021q4.xlsx' or 'q4_2021.csv'."""
-    for match in _PERIOD_IN_NAME.finditer(name):
-        year, quarter = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        if period := _period(int(year), int(quarter)):
-            return period
-    return None
+    """A period from a file name: 'ml-2021q4.xlsx', 'q4_2021.csv', 'Twente - Derde kwartaal 2022.xlsx'."""
+    return filename.period_from_name(name)
 
 
 def _period(year: int, quarter: int) -> Period | None:
@@ -113,7 +110,11 @@ def region_below_period(text: str) -> str | None:
 
 
 def region_from_name(name: str) -> str | None:
-    """'midden-limburg_2021-q4.xlsx' -> 'Midden-Limburg'; None when the name holds no plausible region."""
+    """'midden-limburg_2021-q4.xlsx' -> 'Midden-Limburg'; None when the name holds no plausible region.
+    A region the reference knows is named as the reference spells it ('Midden Limburg' -> 'Midden-Limburg')."""
+    known = filename.region_from_name(name)
+    if known is not None:
+        return known[1]
     stem = re.split(r"[\\/]", name)[-1].rsplit(".", 1)[0]
     stem = _PERIOD_IN_NAME.sub(" ", _PERIOD.sub(" ", stem)).replace("_", " ")
     words = [w for w in re.split(r"\s+", stem.strip(" -")) if w]

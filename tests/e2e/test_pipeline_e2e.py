@@ -73,11 +73,11 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
     by_region = sorted(reports, key=lambda r: (r.region_name, r.id))
     assert [(r.region_name, r.region_code, r.year, r.quarter, r.total, r.status, r.is_current)
             for r in by_region] == [
-        ("Midden-Limburg", 34, 2021, 4, 2537, "ok", False),  # superseded by the corrected re-issue
-        ("Midden-Limburg", 34, 2021, 4, 2537, "findings", True),
-        ("West-Brabant", None, 2020, 4, 5026, "ok", True),
+        ("Midden-Limburg", 34, 2021, 4, 2537, "ok", True),  # the clean version stays current
+        ("Midden-Limburg", 34, 2021, 4, 2537, "findings", False),  # the broken copy is held
+        ("West-Brabant", 28, 2020, 4, 5026, "ok", True),  # the code from the reference: the PDF prints none
     ]
-    assert by_region[0].superseded_by_id == by_region[1].id
+    assert (by_region[1].version_status, by_region[1].superseded_by_id) == ("held", by_region[0].id)
     assert sorted((d.name, d.outcome) for d in delivered) == [
         ("broken-totals.txt", "stored"), ("garbage.dat", "quarantined"),
         ("midden-limburg 2021-Q4.txt", "stored"), ("west-brabant (copy).txt", "duplicate"),
@@ -117,7 +117,7 @@ def test_drop_folder_to_database(services: tuple[Services, Settings], tmp_path: 
     assert result.returncode == 0, result.stderr
     documents = json.loads(result.stdout)
     assert sorted((d["region"]["name"], len(d["findings"])) for d in documents) == [
-        ("Midden-Limburg", 1), ("West-Brabant", 0)]
+        ("Midden-Limburg", 0), ("West-Brabant", 0)]
 
     assert worker.stop() == 0 and watcher.stop() == 0
 

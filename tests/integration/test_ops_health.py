@@ -21,6 +21,7 @@ from services.ingest.watcher import InboxWatcher, heartbeat_path
 from services.ops.commands import register_ops_commands
 from services.ops.health import check_database, check_watcher, check_worker_ping
 from services.ops.status import jobs_in_progress, queued_jobs
+from shared.claims import claim_name
 from shared.config import Settings
 from shared.store.db import upgrade_schema
 from shared.store.migrate import head_revision
@@ -97,8 +98,9 @@ def test_queued_jobs_counts_what_the_watcher_sends_and_nobody_is_working(idle_re
     settings = Settings(data_dir=tmp_path, broker_url=idle_redis)
     sender = JobSender(settings)
     try:
-        for number in range(3):
-            sender.send(tmp_path / f"report-{number}.txt", datetime.now(UTC).isoformat())
+        claims = [claim_name(f"report-{number}.txt".encode(), datetime.now(UTC)) for number in range(3)]
+        assert sender.offer(claims) == claims
+        assert sender.offer(claims) == []  # one live job per claim
     finally:
         sender.close()
     client = redis_client(idle_redis, timeout=1.0)
@@ -112,7 +114,7 @@ def test_queued_jobs_counts_what_the_watcher_sends_and_nobody_is_working(idle_re
 @pytest.fixture
 def running_watcher(tmp_path: Path) -> Iterator[RunningWatcher]:
     settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", settle_seconds=0.3)
-    watcher = InboxWatcher(settings, lambda path, received_at: "task-id")
+    watcher = InboxWatcher(settings, lambda claims: claims)
     watcher.start()
     # The heartbeat is written by the supervising loop, as in `klantprofielen watch`.
     supervisor = threading.Thread(target=watcher.run_until_stopped, name="test-supervisor", daemon=True)

@@ -112,3 +112,4 @@ def test_vanished_file_is_dropped(tmp_path: Path) -> None:
     t.note(path, Hint.WRITING)
     path.unlink()
     assert t.due() == [] and t.pending_count == 0
+
