@@ -74,10 +74,11 @@ def documents_by_id(*, session: Session, ids: list[int], with_version: bool = Fa
         .where(source.c.id.in_([r.source_file_id for r in reports])))}
     rows: dict[int, list[Row]] = {rid: [] for rid in ids}
     findings: dict[int, list[FindingModel]] = {rid: [] for rid in ids}
-    row_fields = list(Row.model_fields)
-    for row in connection.execute(sa_select(report_row).where(report_row.c.report_id.in_(ids))
-                                  .order_by(report_row.c.report_id, report_row.c.position)):
-        rows[row.report_id].append(Row.model_validate({name: row._mapping[name] for name in row_fields}))
+    row_columns = [report_row.c[name] for name in Row.model_fields]
+    for report_id, *values in connection.execute(
+            sa_select(report_row.c.report_id, *row_columns).where(report_row.c.report_id.in_(ids))
+            .order_by(report_row.c.report_id, report_row.c.position)):
+        rows[report_id].append(Row.model_validate(dict(zip(Row.model_fields, values, strict=True))))
     for found in connection.execute(sa_select(finding).where(finding.c.report_id.in_(ids)).order_by(finding.c.id)):
         findings[found.report_id].append(finding_model(found))  # type: ignore[arg-type]
     return [_document(r, sources[r.source_file_id], rows[r.id], findings[r.id],  # type: ignore[arg-type]
