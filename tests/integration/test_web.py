@@ -333,3 +333,23 @@ def test_the_web_benchmark_runs_in_its_quick_mode(tmp_path: Path) -> None:
     [sqlite] = json.loads(output.read_text())["results"]
     assert sqlite["filled"]["reports"] == 400
     assert {page["page"] for page in sqlite["pages"]} >= {"overview", "report", "region chart", "metrics"}
+
+
+def test_serve_stops_with_one_line_on_a_database_without_schema(tmp_path: Path) -> None:
+    result = klantprofielen("serve", "--data-dir", str(tmp_path / "data"), "--inbox", str(tmp_path / "inbox"))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("klantprofielen: serve: no SQLite database at ")
+    assert not (tmp_path / "data" / "klantprofielen.db").exists()  # the view never creates one
+
+
+def test_the_token_can_come_from_a_file(tmp_path: Path, filled: Filled) -> None:
+    secret = tmp_path / "web_token"
+    secret.write_text("from-a-file-0123456789\n")
+    settings = Settings(inbox=filled.settings.inbox, data_dir=filled.settings.data_dir, web_token_file=secret)
+    assert settings.web_token == "from-a-file-0123456789"
+    assert "KLANTPROFIELEN_WEB_TOKEN" not in settings.as_environment()  # children read the file themselves
+    with TestClient(create_app(settings)) as guarded:
+        assert guarded.get("/api/status").status_code == 401
+        assert guarded.get("/api/findings", headers={"Authorization": "Bearer from-a-file-0123456789"}
+                           ).status_code == 200
