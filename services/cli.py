@@ -114,7 +114,7 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         concurrency: ConcurrencyOpt = None) -> None:
     """Watcher and worker together on one machine (embedded Redis unless --broker-url is set)."""
     from services.embedded_broker import EmbeddedBrokerError, EmbeddedRedis
-    from services.supervisor import supervise
+    from services.supervisor import ChildCommand, Supervised, supervise
     from shared.logging import configure_logging, get_logger
     from shared.redact import mask_url
 
@@ -139,12 +139,14 @@ def run(inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: Datab
         settings.embedded_broker_file.write_text(broker.url)  # for status and health on this data dir
         log.info(events.BROKER_STARTED, url=mask_url(broker.url))
     env = {**os.environ, **settings.as_environment()}
+    children: list[Supervised] = [ChildCommand("worker", env), ChildCommand("watch", env)]
+    if broker is not None:
+        children.insert(0, broker)  # restarted on its socket if it dies; the others reconnect
     stopping: list[int] = []
     _stop_on_signals(lambda: stopping.append(1))
-    status = supervise(("worker", "watch"), env, lambda: bool(stopping), log)
+    status = supervise(children, lambda: bool(stopping), log)
     if broker is not None:
         settings.embedded_broker_file.unlink(missing_ok=True)
-        broker.stop()
     log.info(events.SERVICE_STOPPED, status=status)
     raise typer.Exit(status)
 
@@ -190,11 +192,13 @@ def _stop_on_signals(stop: Any) -> None:
 def main() -> None:
     from services.delivery_commands import register_delivery_commands
     from services.ops.commands import register_ops_commands
+    from services.series_commands import register_series_command
     from services.store_commands import register_store_commands
     from services.web.command import register_web_commands
 
     register_store_commands(cli)
     register_delivery_commands(cli)
+    register_series_command(cli)
     register_ops_commands(cli)
     register_web_commands(cli)
     cli()

@@ -68,7 +68,7 @@ def reports(ctx: typer.Context, as_json: JsonOpt = False, region: RegionOpt = No
     where = ReportFilter(region=region, year=year, quarter=quarter, include_superseded=include_superseded)
     documents = with_session(settings, lambda s: list_documents(session=s, where=where))
     if as_json:
-        typer.echo(json.dumps([d.as_json() for d in documents], indent=2, ensure_ascii=False))
+        typer.echo(json.dumps([d.as_json(stored=True) for d in documents], indent=2, ensure_ascii=False))
     else:
         typer.echo(describe_stored(documents))
 

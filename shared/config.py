@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     web_token: str | None = None
     web_token_file: Path | None = None
 
+    # Cross-quarter checks (docs/crossquarter.md): Hidiroglou-Berthelot in regions of at least
+    # hb_min_municipalities, a fixed ratio edit in smaller ones, and the register's change.
+    hb_exponent_u: float = Field(default=0.5, ge=0, le=1)
+    hb_spread_a: float = Field(default=0.05, ge=0)
+    hb_width_c: float = Field(default=4.0, gt=0)
+    hb_min_municipalities: int = Field(default=10, ge=4)
+    hb_min_change_people: int = Field(default=0, ge=0)
+    ratio_edit_low: float = Field(default=0.5, gt=0)
+    ratio_edit_high: float = Field(default=2.0, gt=1)
+    ratio_edit_min_change_people: int = Field(default=20, ge=0)
+    min_people_per_count: int = Field(default=20, ge=0)
+    register_change_percent: float = Field(default=25.0, gt=0)
+
     _read_from_files: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")

@@ -26,6 +26,8 @@ STORE_GAVE_UP = "store_gave_up"
 WORKER_WARM_UP_FAILED = "worker_warm_up_failed"
 
 BROKER_STARTED = "embedded_broker_started"
+BROKER_EXITED = "broker_exited"
+BROKER_RESTARTED = "broker_restarted"
 SERVICE_STOPPED = "service_stopped"
 CHILD_EXITED = "child_exited"
 CHILD_RESTARTED = "child_restarted"

@@ -60,7 +60,7 @@ def configure_logging(service: str, fmt: LogFormat = "auto", level: int = loggin
     # its own its records would reach stderr as plain text through logging's last resort.
     logging.getLogger("multiprocessing").handlers[:] = [handler]
     logging.captureWarnings(True)
-    for noisy in ("watchdog", "kombu", "amqp", "urllib3"):
+    for noisy in ("watchdog", "kombu", "amqp", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("watchdog.observers.inotify").addFilter(_drop_shutdown_noise)
     _route_stray_exceptions()

@@ -117,7 +117,13 @@ class ReportDocument(_Frozen):
     register: Register | None
     findings: tuple[Finding, ...] = ()
     version: Version | None = None
+    # The quarter this stored report was checked against (None: no baseline, which is not a pass).
+    compared_with: Period | None = None
 
-    def as_json(self) -> dict[str, object]:
-        """The document as the contract prints it: `version` only for stored versions that have one."""
-        return self.model_dump(mode="json", exclude={"version"} if self.version is None else None)
+    def as_json(self, *, stored: bool = False) -> dict[str, object]:
+        """The document as the contract prints it: `compared_with` for stored reports, `version` for
+        stored versions that have one."""
+        exclude = {"version"} if self.version is None else set()
+        if not stored:
+            exclude.add("compared_with")
+        return self.model_dump(mode="json", exclude=exclude or None)

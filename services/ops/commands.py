@@ -14,6 +14,7 @@ import typer
 
 class Component(StrEnum):
     watcher = "watcher"
+    broker = "broker"
     worker = "worker"
     database = "database"
     all = "all"
@@ -27,9 +28,9 @@ def register_ops_commands(cli: typer.Typer) -> None:
     @cli.command()
     def health(
         component: Annotated[Component, typer.Option(
-            "--component", help="What to check; 'all' checks watcher, worker and database")] = Component.all,
+            "--component", help="What to check; 'all' checks watcher, broker, worker and database")] = Component.all,
         timeout: Annotated[float, typer.Option(
-            "--timeout", min=0.1, help="Seconds to wait for a ping (--deep)")] = 2.0,
+            "--timeout", min=0.1, help="Seconds to wait for the broker's PING (and the workers', --deep)")] = 2.0,
         this_host: Annotated[bool, typer.Option(
             "--this-host", help="Worker check: only a worker on this host counts (container healthchecks)")
         ] = False,
@@ -42,6 +43,8 @@ def register_ops_commands(cli: typer.Typer) -> None:
         """Check the service and print one line per check; exit 0 if all pass, 1 if any fails.
 
         watcher: heartbeat under --data-dir less than 10 s old, both threads alive, inbox readable.
+
+        broker: Redis answers PING (the embedded one of a `run` on --data-dir, unless --broker-url).
 
         worker: a worker's heartbeat under --data-dir less than 20 s old (--this-host: a worker on this
         host); with --deep also a Celery ping over the broker.

@@ -1,5 +1,5 @@
-"""Health checks for the containers and for ops: the watcher's and the workers' heartbeats, SELECT 1
-and the schema, and (--deep) a Celery ping.
+"""Health checks for the containers and for ops: the watcher's and the workers' heartbeats, a broker
+PING, SELECT 1 and the schema, and (--deep) a Celery ping.
 
 Each check returns a CheckResult instead of raising, so `klantprofielen health` prints one line per
 check and exits 1 if any failed."""
@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Celery
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from services.broker import redis_client
 from services.ingest.watcher import heartbeat_path
 from services.worker.heartbeat import worker_heartbeat_dir
 from shared.config import Settings
@@ -32,7 +35,7 @@ HEARTBEAT_MAX_AGE_SECONDS = 10.0
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = 20.0
 PING_TIMEOUT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5
-COMPONENTS = ("watcher", "worker", "database")
+COMPONENTS = ("watcher", "broker", "worker", "database")
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,25 @@ def check_database(settings: Settings) -> CheckResult:
     return CheckResult("database", True, f"SELECT 1 on {_safe_url(url)}, schema at {head_revision()}")
 
 
+def check_broker(settings: Settings, *, timeout: float = PING_TIMEOUT_SECONDS) -> CheckResult:
+    """The broker answers PING (for `run`'s embedded broker: the one it started on this data dir)."""
+    url = settings.effective_broker_url
+    started = time.monotonic()
+    try:
+        with redis_client(url, timeout) as client:
+            client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return CheckResult("broker", False, f"{_safe_url(url)}: {type(exc).__name__}: {first_line(exc)}")
+    return CheckResult("broker", True, f"PING on {_safe_url(url)} answered in "
+                                       f"{(time.monotonic() - started) * 1000:.0f} ms")
+
+
 def run_checks(settings: Settings, components: tuple[str, ...], *, timeout: float = PING_TIMEOUT_SECONDS,
                this_host: bool = False, deep: bool = False) -> list[CheckResult]:
     """The named checks, in the order given; deep adds the Celery ping after the worker's heartbeat."""
     checks = {
         "watcher": lambda: [check_watcher(settings)],
+        "broker": lambda: [check_broker(settings, timeout=timeout)],
         "worker": lambda: [check_worker(settings, this_host=this_host)]
         + ([check_worker_ping(settings, timeout=timeout, this_host=this_host)] if deep else []),
         "database": lambda: [check_database(settings)],

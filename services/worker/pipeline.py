@@ -15,6 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from shared.claims import (
     read_claim_info,
 )
 from shared.config import Settings
+from shared.crossquarter import CrossQuarterThresholds
 from shared.documents import build_document
 from shared.files import FileChanged, open_for_writing, write_json_atomically
 from shared.identity import changed_figures
@@ -40,6 +42,7 @@ from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
 from shared.store.db import read_connection_for, session_for
+from shared.store.quarters import Recheck
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
@@ -84,6 +87,7 @@ class Committed:
     delivery: Delivery
     version: VersionChange | None = None
     changes: tuple[dict[str, object], ...] = ()  # a re-issue's changed figures, old and new
+    rechecks: tuple[Recheck, ...] = ()  # the cross-quarter checks the store ran
 
 
 @dataclass(frozen=True)
@@ -268,19 +272,22 @@ def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> C
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
     version: VersionChange | None = None
     changes: tuple[dict[str, object], ...] = ()
+    rechecks: tuple[Recheck, ...] = ()
     folder = "quarantine" if outcome is Outcome.QUARANTINED else "archive"
     path = f"{folder}/{received.claim}"
     with session_for(settings.effective_database_url) as session:
         if outcome is Outcome.STORED:
             assert decision.document is not None
             result = add_stored_report(session=session, received=received, document=decision.document,
-                                       final_path=path, written_at=received.written_at)
+                                       final_path=path, written_at=received.written_at,
+                                       thresholds=cross_quarter_thresholds(settings))
             if result.report is None:  # the same figures as a stored version, in other bytes
                 assert result.same_as is not None
                 outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
                 reason = "same figures as a stored version"
             else:
                 report_id, source_id, version = result.report.id, result.source_file_id, result.version
+                rechecks = result.rechecks
                 if version is not None and version.previous_current_id is not None:
                     old_rows = rows_of(connection=session.connection(), report_id=version.previous_current_id)
                     changes = tuple(changed_figures(old_rows, decision.document.rows))
@@ -293,7 +300,7 @@ def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> C
     delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
                                         reason=reason, path=path, report_id=report_id, source_file_id=source_id,
                                         sha256=received.sha256)
-    return Committed(delivery, version, changes)
+    return Committed(delivery, version, changes, rechecks)
 
 
 def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, decision: Decision | None = None,
@@ -321,6 +328,7 @@ def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, deci
                      findings=len(document.findings), archived_to=delivery.path,
                      version_status=version.status if version else None)
             _log_version(committed, document)
+            _log_rechecks(committed.rechecks, document, settings)
         else:
             log.info(events.REPORT_STORED, report_id=delivery.report_id, archived_to=delivery.path, **detail)
     elif outcome is Outcome.DUPLICATE:
@@ -344,6 +352,30 @@ def _log_version(committed: Committed, document: ReportDocument) -> None:
     if version.status == "held":
         log.warning(events.VERSION_HELD, report_id=report_id, current_report_id=version.current_id,
                     reason="this version has error findings; the current one has none", **context)
+
+
+def _log_rechecks(rechecks: tuple[Recheck, ...], document: ReportDocument, settings: Settings) -> None:
+    """One consistency_warning per new cross-quarter finding: of this report, and of a report of the
+    next quarter checked again because this one changed its baseline."""
+    for recheck in rechecks:
+        shown = recheck.new_findings[: settings.max_findings_logged]
+        for finding in shown:
+            log.warning(events.CONSISTENCY_WARNING, region=document.region.name, region_code=document.region.code,
+                        year=recheck.period.year, quarter=recheck.period.quarter, report_id=recheck.report_id,
+                        against_report_id=recheck.baseline_report_id, **finding.model_dump(mode="json"))
+        if len(recheck.new_findings) > len(shown):
+            log.warning(events.FINDINGS_TRUNCATED, report_id=recheck.report_id, logged=len(shown),
+                        not_logged=len(recheck.new_findings) - len(shown))
+
+
+def cross_quarter_thresholds(settings: Settings) -> CrossQuarterThresholds:
+    """The cross-quarter checks' parameters from the settings."""
+    return _thresholds(tuple((name, getattr(settings, name)) for name in CrossQuarterThresholds.model_fields))
+
+
+@lru_cache(maxsize=8)
+def _thresholds(values: tuple[tuple[str, Any], ...]) -> CrossQuarterThresholds:
+    return CrossQuarterThresholds(**dict(values))
 
 
 def _write_reason(destination: Path, delivery: Delivery) -> None:

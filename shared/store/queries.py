@@ -81,8 +81,13 @@ def documents_by_id(*, session: Session, ids: list[int], with_version: bool = Fa
         rows[report_id].append(Row.model_validate(dict(zip(Row.model_fields, values, strict=True))))
     for found in connection.execute(sa_select(finding).where(finding.c.report_id.in_(ids)).order_by(finding.c.id)):
         findings[found.report_id].append(finding_model(found))  # type: ignore[arg-type]
+    baselines = {r.baseline_report_id for r in reports if r.baseline_report_id is not None}
+    periods = {found.id: Period(year=found.year, quarter=found.quarter) for found in connection.execute(
+        sa_select(report.c.id, report.c.year, report.c.quarter).where(report.c.id.in_(baselines)))} \
+        if baselines else {}
     return [_document(r, sources[r.source_file_id], rows[r.id], findings[r.id],  # type: ignore[arg-type]
-                      with_version=with_version) for r in reports]
+                      with_version=with_version, compared_with=periods.get(r.baseline_report_id))
+            for r in reports]
 
 
 def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:
@@ -126,8 +131,8 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
-def _document(report: Report, source: SourceFile, rows: list[Row],
-              findings: list[FindingModel], *, with_version: bool = False) -> ReportDocument:
+def _document(report: Report, source: SourceFile, rows: list[Row], findings: list[FindingModel], *,
+              with_version: bool = False, compared_with: Period | None = None) -> ReportDocument:
     register = (Register(size=report.register_size, percent_in_sonar=report.percent_in_sonar)
                 if report.register_size is not None and report.percent_in_sonar is not None else None)
     return ReportDocument(
@@ -140,6 +145,7 @@ def _document(report: Report, source: SourceFile, rows: list[Row],
         findings=tuple(findings),
         version=Version(status=report.version_status, pinned=report.pinned_at is not None,  # type: ignore[arg-type]
                         written_at=_utc_iso(report.written_at)) if with_version else None,
+        compared_with=compared_with,
     )
 
 

@@ -11,8 +11,10 @@ from sqlalchemy import Connection, CursorResult, bindparam, insert, select, text
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel
 
+from shared.crossquarter import CrossQuarterThresholds
 from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
 from shared.models import Finding, ReportDocument, Row
+from shared.store.quarters import Recheck, recheck_after_store
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
@@ -115,10 +117,12 @@ class StoreResult:
     source_file_id: int | None = None
     version: VersionChange | None = None
     same_as: Report | None = None
+    rechecks: tuple[Recheck, ...] = ()  # cross-quarter checks run by this store
 
 
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
-                      final_path: str, written_at: datetime | None = None) -> StoreResult:
+                      final_path: str, written_at: datetime | None = None,
+                      thresholds: CrossQuarterThresholds | None = None) -> StoreResult:
     """Insert the source file, the report, its rows and findings (not committed), and decide which
     version of the region and quarter is current (shared/identity.py). A file whose figures equal those
     of any stored version is that version: nothing is added. Raises StoreConflict, or IntegrityError,
@@ -171,8 +175,11 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         connection.execute(_INSERT["finding"], [finding_values(report_id, finding) for finding in document.findings])
     change = settle_versions(connection, group, now=now, new_id=report_id)
     values.update(is_current=change.current_id == report_id, version_status=change.status)
+    rechecks = recheck_after_store(connection, report_id=report_id, current_id=change.current_id,
+                                   current_changed=change.current_id != change.previous_current_id,
+                                   thresholds=thresholds or CrossQuarterThresholds())
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
-                       version=change)
+                       version=change, rechecks=tuple(rechecks))
 
 
 def finding_values(report_id: int, finding: Finding) -> dict[str, Any]:
@@ -215,7 +222,8 @@ class NoSuchReport(LookupError):
     pass
 
 
-def pin_report(*, session: Session, report_id: int, pinned: bool, by: str) -> VersionChange:
+def pin_report(*, session: Session, report_id: int, pinned: bool, by: str,
+               thresholds: CrossQuarterThresholds | None = None) -> VersionChange:
     """Make a version current by hand (pinned), or take the pin away (not committed). A pin wins until
     another pin of the same region and quarter, or until it is taken away."""
     connection = session.connection()
@@ -231,7 +239,11 @@ def pin_report(*, session: Session, report_id: int, pinned: bool, by: str) -> Ve
     connection.execute(update(_REPORTS).where(in_group).values(pinned_at=None, pinned_by=None))
     if pinned:
         connection.execute(update(_REPORTS).where(_REPORTS.c.id == report_id).values(pinned_at=now, pinned_by=by))
-    return settle_versions(connection, group, now=now)
+    change = settle_versions(connection, group, now=now)
+    if change.current_id != change.previous_current_id:
+        recheck_after_store(connection, report_id=change.current_id, current_id=change.current_id,
+                            current_changed=True, thresholds=thresholds or CrossQuarterThresholds())
+    return change
 
 
 def _source_of(connection: Connection, report_id: int) -> dict[str, Any]:

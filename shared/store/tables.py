@@ -88,6 +88,9 @@ class Report(SQLModel, table=True):
     pinned_by: str | None = None
     superseded_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     superseded_by_id: int | None = Field(default=None, foreign_key="report.id")
+    # The current report of the previous quarter this one was checked against (None: no baseline).
+    baseline_report_id: int | None = Field(default=None, foreign_key="report.id")
+    mergers: str | None = None  # JSON: the mergers that explained municipalities leaving and joining
 
 
 class ReportRow(SQLModel, table=True):

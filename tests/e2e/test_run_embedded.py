@@ -25,7 +25,8 @@ def test_run_stores_a_dropped_report_and_stops_cleanly(tmp_path: Path) -> None:
         # Ops commands on the same data dir find the embedded broker by themselves.
         health = klantprofielen("health", "--inbox", str(inbox), "--data-dir", str(data))
         assert health.returncode == 0, health.stdout + health.stderr
-        assert [line.split()[0] for line in health.stdout.splitlines()] == ["ok", "ok", "ok"]
+        assert [line.split()[:2] for line in health.stdout.splitlines()] == [
+            ["ok", "watcher:"], ["ok", "broker:"], ["ok", "worker:"], ["ok", "database:"]]
         status = klantprofielen("status", "--json", "--inbox", str(inbox), "--data-dir", str(data))
         assert status.returncode == 0, status.stdout + status.stderr
         report = json.loads(status.stdout)

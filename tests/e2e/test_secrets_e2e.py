@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from shared.claims import WorkFolder
 from shared.config import Settings
 from tests import seed_variants
 from tests.cli_helpers import klantprofielen
@@ -67,7 +68,8 @@ def test_no_password_in_any_log_line_or_output(tmp_path: Path, pg_role_url: str)
         (inbox / "ml.txt").write_bytes(seed_variants.midden_limburg())
         (inbox / "broken.txt").write_bytes(seed_variants.broken_column_total())
         (inbox / "garbage.dat").write_bytes(os.urandom(500) + b"\x00")
-        wait_for(lambda: not any(inbox.iterdir()), timeout=30, message="the inbox to empty")
+        wait_for(lambda: not [p for p in inbox.iterdir() if not p.name.startswith(".")]
+                 and not WorkFolder.of_inbox(inbox).list_claims(), timeout=30, message="every file to end")
         wait_for(lambda: sum(line.count("file_quarantined") + line.count("report_stored")
                              for line in running.running[0].log_path.read_text().splitlines()) >= 3,
                  timeout=10, message="three outcomes logged")

@@ -30,9 +30,9 @@ def events_of(rig: FaultRig, command: str) -> list[dict]:
 def test_redis_down_then_back_every_file_stored(rig: FaultRig) -> None:
     # Under `klantprofielen run`, which restarts a worker that exits: kombu 5.7 could make a Celery worker
     # exit when Redis goes away (as compose's restart policy or systemd would, run starts it again).
-    started = time.monotonic()
     service = rig.services.start("run", ready_event="watcher_started")
     wait_for(lambda: "ready." in service.log_path.read_text(), timeout=30, message="the worker to be ready")
+    started = time.monotonic()  # the children start after run has migrated its database: time them from here
     # An outage of a running service, not of one in its first seconds (see services/supervisor.py).
     time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.5 - (time.monotonic() - started)))
     rig.drops.drop("before.txt", corpus.valid_report(1))

@@ -96,9 +96,9 @@ def test_chaos(rig: FaultRig) -> None:
 
 
 def test_run_restarts_a_worker_that_dies(rig: FaultRig) -> None:
-    started = time.monotonic()
     service = rig.services.start("run", ready_event="watcher_started")
     wait_for(lambda: "ready." in service.log_path.read_text(), timeout=30, message="the worker to be ready")
+    started = time.monotonic()  # the children start after run has migrated its database: time them from here
     # A child that dies within the first seconds is taken for a configuration error (run stops then).
     time.sleep(max(0.0, FIRST_START_GRACE_SECONDS + 0.5 - (time.monotonic() - started)))
     [worker_pid] = [pid for pid in child_pids(service.process.pid)

@@ -1,0 +1,137 @@
+"""Cross-quarter checks at store time (shared/crossquarter.py does the arithmetic): a stored version is
+checked against the current report of its region's previous quarter, whatever order they arrived in;
+when the current version of a quarter changes, the next quarter's current report is checked again.
+Findings hold the report they were computed against, and a recheck replaces them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlmodel import SQLModel
+
+from shared.crossquarter import CrossQuarterThresholds, QuarterFigures, check_against_previous
+from shared.models import Counts, Finding, Period
+from shared.reference import name_key
+from shared.store import tables  # noqa: F401  (registers the tables in the metadata)
+
+_TABLES = SQLModel.metadata.tables
+_REPORTS, _ROWS, _FINDINGS = _TABLES["report"], _TABLES["report_row"], _TABLES["finding"]
+CROSS_QUARTER_CHECKS = ("municipality_missing", "municipality_new", "quarter_change", "register_change")
+
+_CURRENT = select(_REPORTS.c.id).where(
+    _REPORTS.c.region_key == bindparam("region_key"), _REPORTS.c.year == bindparam("year"),
+    _REPORTS.c.quarter == bindparam("quarter"), _REPORTS.c.is_current.is_(True))
+_ROWS_OF = select(_ROWS.c.municipality, _ROWS.c.municipality_code, _ROWS.c.municipal_with_profile,
+                  _ROWS.c.municipal_without_profile, _ROWS.c.uwv_with_profile, _ROWS.c.uwv_without_profile,
+                  _ROWS.c.total).where(_ROWS.c.report_id == bindparam("report_id"))
+_REPORT = select(_REPORTS.c.region_key, _REPORTS.c.year, _REPORTS.c.quarter, _REPORTS.c.register_size).where(
+    _REPORTS.c.id == bindparam("report_id"))
+_OLD_FINDINGS = select(_FINDINGS.c.check, _FINDINGS.c.municipality_code, _FINDINGS.c.municipality,
+                       _FINDINGS.c.field).where(_FINDINGS.c.report_id == bindparam("report_id"),
+                                                _FINDINGS.c.check.in_(CROSS_QUARTER_CHECKS))
+_DELETE_FINDINGS = delete(_FINDINGS).where(_FINDINGS.c.report_id == bindparam("report_id"),
+                                           _FINDINGS.c.check.in_(CROSS_QUARTER_CHECKS))
+_SET_BASELINE = update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id")).values(
+    baseline_report_id=bindparam("b_baseline"), mergers=bindparam("b_mergers"))
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The outcome of checking one report against its previous quarter."""
+
+    report_id: int
+    period: Period  # the checked report's
+    baseline_report_id: int | None  # None: no baseline (the first quarter, or the previous one missing)
+    compared_with: Period | None
+    findings: tuple[Finding, ...]  # all cross-quarter findings of the report now
+    new_findings: tuple[Finding, ...]  # those it did not have before (to alert)
+
+
+def previous_period(year: int, quarter: int) -> tuple[int, int]:
+    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+def next_period(year: int, quarter: int) -> tuple[int, int]:
+    return (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+
+
+def recheck_after_store(connection: Connection, *, report_id: int, current_changed: bool, current_id: int,
+                        thresholds: CrossQuarterThresholds) -> list[Recheck]:
+    """Check the new version; if its quarter's current version changed, also the current version (if
+    another) and the next quarter's current report, which compare against it."""
+    targets = [report_id]
+    if current_changed:
+        targets.append(current_id)
+        found = connection.execute(_REPORT, {"report_id": current_id}).first()
+        if found is not None:
+            year, quarter = next_period(found.year, found.quarter)
+            following = connection.execute(_CURRENT, {"region_key": found.region_key, "year": year,
+                                                      "quarter": quarter}).scalar()
+            if following is not None:
+                targets.append(following)
+    return [recheck(connection, report_id=target, thresholds=thresholds) for target in dict.fromkeys(targets)]
+
+
+def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterThresholds) -> Recheck:
+    """Replace a report's cross-quarter findings by those against the current report of the previous quarter."""
+    report = connection.execute(_REPORT, {"report_id": report_id}).one()
+    year, quarter = previous_period(report.year, report.quarter)
+    baseline = connection.execute(_CURRENT, {"region_key": report.region_key, "year": year,
+                                             "quarter": quarter}).scalar()
+    old = {(row.check, row.municipality_code or row.municipality, row.field)
+           for row in connection.execute(_OLD_FINDINGS, {"report_id": report_id})}
+    connection.execute(_DELETE_FINDINGS, {"report_id": report_id})
+    if baseline is None:
+        connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
+        return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
+    result = check_against_previous(figures_of(connection, baseline), figures_of(connection, report_id),
+                                    thresholds)
+    findings = tuple(contract_finding(finding) for finding in result.findings)
+    if findings:
+        connection.execute(_FINDINGS.insert(), [_finding_row(report_id, baseline, finding) for finding in findings])
+    mergers = [merger.model_dump(mode="json") for merger in result.mergers]
+    connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": baseline,
+                                       "b_mergers": json.dumps(mergers) if mergers else None})
+    new = tuple(f for f in findings if (f.check, f.municipality_code or f.municipality, f.field) not in old)
+    return Recheck(report_id, Period(year=report.year, quarter=report.quarter), baseline, result.compared_with,
+                   findings, new)
+
+
+def figures_of(connection: Connection, report_id: int) -> QuarterFigures:
+    """A stored report reduced to what the cross-quarter checks compare."""
+    report = connection.execute(_REPORT, {"report_id": report_id}).one()
+    rows: dict[str, Counts] = {}
+    names: dict[str, str] = {}
+    for row in connection.execute(_ROWS_OF, {"report_id": report_id}):
+        key = row.municipality_code or name_key(row.municipality)
+        rows[key] = Counts(municipal_with_profile=row.municipal_with_profile,
+                           municipal_without_profile=row.municipal_without_profile,
+                           uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
+                           total=row.total)
+        names[key] = row.municipality
+    return QuarterFigures(period=Period(year=report.year, quarter=report.quarter), rows=rows, names=names,
+                          register_size=report.register_size)
+
+
+def contract_finding(finding: object) -> Finding:
+    """A cross-quarter finding as the contract's Finding (bounds and values kept in `bounds`)."""
+    data = finding.model_dump(mode="json")  # type: ignore[attr-defined]
+    bounds = data.pop("bounds") or {}
+    accepted = bounds.pop("accepted", None)
+    if accepted:
+        bounds["accepted_min"], bounds["accepted_max"] = accepted
+    bounds.update({"previous": data.pop("previous"), "current": data.pop("current")})
+    return Finding.model_validate({**data, "bounds": bounds})
+
+
+def _finding_row(report_id: int, baseline: int, finding: Finding) -> dict[str, object]:
+    compared = finding.compared_with
+    return {"report_id": report_id, "check": finding.check, "severity": finding.severity,
+            "municipality": finding.municipality, "municipality_code": finding.municipality_code,
+            "field": finding.field, "expected": finding.expected, "actual": finding.actual,
+            "compared_year": compared.year if compared else None,
+            "compared_quarter": compared.quarter if compared else None, "method": finding.method,
+            "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
+            "against_report_id": baseline}
