@@ -6,6 +6,7 @@ keyed by its CBS code where the reference knows it (`SERIES_KEY`), else by its n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ REPORT_COLUMNS = ("r.id, r.region_code, r.region_name, r.region_key, r.year, r.q
                   "r.finding_count, r.stored_at, r.written_at, r.is_current, r.version_status, r.pinned_at, "
                   "r.pinned_by, r.superseded_at, r.superseded_by_id, r.register_size, r.percent_in_sonar, "
                   "r.municipal_with_profile, r.municipal_without_profile, r.uwv_with_profile, "
-                  "r.uwv_without_profile, r.source_file_id")
+                  "r.uwv_without_profile, r.source_file_id, r.baseline_report_id, r.mergers")
 FINDING_COLUMNS = ('f.id, f."check", f.severity, f.municipality, f.municipality_code, f.field, f.expected, '
                    "f.actual, f.compared_year, f.compared_quarter, f.method, f.bounds, f.against_report_id")
 
@@ -127,6 +128,12 @@ def report_detail(connection: Connection, report_id: int) -> dict[str, Any] | No
                                  "WHERE r.region_key = :key AND r.year = :year AND r.quarter = :quarter "
                                  "ORDER BY r.is_current DESC, r.written_at DESC, r.id DESC",
                      {"key": report["region_key"], "year": report["year"], "quarter": report["quarter"]})
+    report["baseline"] = None
+    if report["baseline_report_id"] is not None:
+        baseline = _rows(connection, "SELECT id, year, quarter FROM report WHERE id = :id",
+                         {"id": report["baseline_report_id"]})
+        report["baseline"] = baseline[0] if baseline else None
+    report["mergers"] = json.loads(report["mergers"]) if report["mergers"] else []
     return {"report": report, "rows": rows, "findings": findings, "source": source[0] if source else None,
             "deliveries": deliveries, "versions": versions}
 
@@ -273,6 +280,8 @@ def region_series(connection: Connection, region: str, municipality: str | None 
         points.clear()
         points.update(ordered)
         series.names[series_key] = ordered[-1][1]["municipality"]
+        _changes(points)
+    _changes({(row["year"], row["quarter"]): row for row in totals})
     report_ids = ", ".join(str(int(row["report_id"])) for row in totals)
     series.warnings = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS}, "
                                                  f"COALESCE(f.municipality_code, f.municipality) AS series_key, "
@@ -283,6 +292,15 @@ def region_series(connection: Connection, region: str, municipality: str | None 
         if warning["series_key"] not in series.municipalities and warning["municipality"] in printed:
             warning["series_key"] = printed[warning["municipality"]]
     return series
+
+
+def _changes(points: dict[tuple[int, int], dict[str, Any]]) -> None:
+    """The change of each point's total on the previous quarter (None where that quarter is missing),
+    as the series views have it."""
+    for (year, quarter), point in points.items():
+        previous = points.get((year, quarter - 1) if quarter > 1 else (year - 1, 4))
+        point["previous_total"] = previous["total"] if previous else None
+        point["total_change"] = point["total"] - previous["total"] if previous else None
 
 
 def _numbers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -220,7 +220,7 @@ def test_healthz_is_open_and_says_which_check_failed(filled: Filled) -> None:
         response = guarded.get("/healthz")
     assert response.status_code == 503  # no watcher, no worker here
     checks = {c["name"]: c["ok"] for c in response.json()["checks"]}
-    assert checks == {"watcher": False, "worker": False, "database": True}
+    assert checks == {"watcher": False, "worker": False, "broker": True, "database": True}
     with TestClient(create_app(settings)) as guarded:
         database_only = guarded.get("/healthz", params={"component": "database"})
         assert database_only.status_code == 200 and len(database_only.json()["checks"]) == 1
@@ -353,3 +353,16 @@ def test_the_token_can_come_from_a_file(tmp_path: Path, filled: Filled) -> None:
         assert guarded.get("/api/status").status_code == 401
         assert guarded.get("/api/findings", headers={"Authorization": "Bearer from-a-file-0123456789"}
                            ).status_code == 200
+
+
+def test_report_page_says_which_quarter_it_was_compared_with(client: TestClient, filled: Filled) -> None:
+    first = scalar(filled, "SELECT id FROM report WHERE region_code = 34 AND year = 2021 AND quarter = 1")
+    second = scalar(filled, "SELECT id FROM report WHERE region_code = 34 AND year = 2021 AND quarter = 2")
+    assert "no baseline" in client.get(f"/reports/{first}").text
+    compared = client.get(f"/reports/{second}").text
+    assert f'compared with <a href="/reports/{first}">2021 Q1</a>' in compared
+    series = client.get("/api/series", params={"region": "34"}).json()
+    roermond = next(m for m in series["municipalities"] if m["municipality"] == "Roermond")
+    assert roermond["municipality_code"] == "GM0957"
+    assert roermond["points"][0]["total_change"] is None
+    assert roermond["points"][1]["total_change"] == roermond["points"][1]["total"] - roermond["points"][0]["total"]
