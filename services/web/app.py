@@ -27,6 +27,7 @@ from services.web.auth import COOKIE_NAME, safe_next, session_value, token_match
 from services.web.database import ReadOnlyDatabase
 from services.web.metrics import ServiceCollector
 from shared.config import Settings
+from shared.redact import redact
 
 HERE = Path(__file__).resolve().parent
 WORKERS_CACHE_SECONDS = 5.0
@@ -65,7 +66,7 @@ class WebState:
             with self.database.connect() as connection, Session(bind=connection) as session:
                 status.store = store_summary(session, status.generated_at)
         except Exception as exc:  # noqa: BLE001 - one line, as `status` shows it
-            status.problems.append(f"database: {type(exc).__name__}: {first_line(exc)}")
+            status.problems.append(redact(f"database: {type(exc).__name__}: {first_line(exc)}"))
         with self.workers.lock:
             if asking and status.queued is not None:
                 self.workers.answering, self.workers.in_progress = status.workers_answering, status.in_progress
@@ -177,6 +178,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _unavailable(request: Request, problem: str) -> Response:
+    problem = redact(problem)  # a driver's message may quote the URL, password and all
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": problem}, status_code=503)
     if request.url.path == "/metrics":
