@@ -22,7 +22,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 case "$1" in
-    -*|watch|worker|run|health|status|backfill|parse|reports|alerts|export|db)
+    -*|watch|worker|run|health|status|backfill|parse|reports|alerts|export|db|files|requeue|serve)
         exec klantprofielen "$@" ;;
     *)
         # Any other program in the image, e.g. `celery flower` for the monitoring profile.

@@ -194,11 +194,13 @@ def main() -> None:
     from services.ops.commands import register_ops_commands
     from services.series_commands import register_series_command
     from services.store_commands import register_store_commands
+    from services.web.command import register_web_commands
 
     register_store_commands(cli)
     register_delivery_commands(cli)
     register_series_command(cli)
     register_ops_commands(cli)
+    register_web_commands(cli)
     cli()
 
 

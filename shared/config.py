@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     worker_prefetch_multiplier: int = Field(default=4, ge=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_findings_logged: int = Field(default=50, ge=1)
+    # Required by `serve` on any address but loopback: pages, API and /metrics then need it as a bearer
+    # token (or entered once in the browser). Or read from a file (a Docker secret), like the URLs.
+    web_token: str | None = None
+    web_token_file: Path | None = None
 
     # Cross-quarter checks (docs/crossquarter.md): Hidiroglou-Berthelot in regions of at least
     # hb_min_municipalities, a fixed ratio edit in smaller ones, and the register's change.
@@ -71,7 +75,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _urls_from_files(self) -> Settings:
-        for name in ("database_url", "broker_url"):
+        for name in ("database_url", "broker_url", "web_token"):
             path: Path | None = getattr(self, f"{name}_file")
             if getattr(self, name) or path is None:
                 continue
@@ -84,7 +88,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name}_file {path} is empty")
             setattr(self, name, value)
             self._read_from_files.add(name)
-        redact.hide(redact.url_password(self.database_url), redact.url_password(self.broker_url))
+        redact.hide(redact.url_password(self.database_url), redact.url_password(self.broker_url), self.web_token)
         return self
 
     @model_validator(mode="after")
@@ -94,12 +98,12 @@ class Settings(BaseSettings):
                              "or a slow job would be delivered twice")
         return self
 
-    @field_validator("inbox", "data_dir", "database_url_file", "broker_url_file")
+    @field_validator("inbox", "data_dir", "database_url_file", "broker_url_file", "web_token_file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None
 
-    @field_validator("database_url", "broker_url")
+    @field_validator("database_url", "broker_url", "web_token")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None

@@ -31,3 +31,6 @@ BROKER_RESTARTED = "broker_restarted"
 SERVICE_STOPPED = "service_stopped"
 CHILD_EXITED = "child_exited"
 CHILD_RESTARTED = "child_restarted"
+
+# The web view (`klantprofielen serve`).
+WEB_STARTED = "web_started"

@@ -141,8 +141,10 @@ def store_summary(session: Session, now: datetime) -> StoreSummary:
 
 
 def gather_status(settings: Settings, *, now: datetime | None = None,
-                  timeout: float = BROKER_TIMEOUT_SECONDS, ask_workers: bool = True) -> OpsStatus:
-    """Everything `status` shows; parts that cannot be read stay None and add a problem line."""
+                  timeout: float = BROKER_TIMEOUT_SECONDS, ask_workers: bool = True,
+                  read_store: bool = True) -> OpsStatus:
+    """Everything `status` shows; parts that cannot be read stay None and add a problem line
+    (read_store=False leaves the database part to a caller with its own connections: the web view)."""
     now = now or datetime.now(UTC)
     status = OpsStatus(generated_at=now, inbox=str(settings.inbox))
     try:
@@ -165,6 +167,8 @@ def gather_status(settings: Settings, *, now: datetime | None = None,
         else:
             if progress is not None:
                 status.workers_answering, status.in_progress = progress
+    if not read_store:
+        return status
     try:
         # A plain engine: reading the status must not create or upgrade the database.
         engine = plain_engine(settings.effective_database_url)

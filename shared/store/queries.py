@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from shared.models import (
     TOTAL_FIELDS,
@@ -67,27 +68,38 @@ def list_documents(*, session: Session, where: ReportFilter | None = None) -> li
         clause = (clause + " AND " if clause else " WHERE ") + "r.is_current"
     ids = [row[0] for row in session.exec(text(f"SELECT r.id FROM report r{clause} ORDER BY r.id"),  # type: ignore[call-overload]
                                           params=params)]
+    return documents_by_id(session=session, ids=ids, with_version=where.include_superseded)
+
+
+def documents_by_id(*, session: Session, ids: list[int], with_version: bool = False) -> list[ReportDocument]:
+    """These reports as contract documents, findings included, in the order of their ids. Read with
+    Core rows, not ORM objects: a page of 100 documents is 1,200 rows, and ORM objects cost 3x more."""
     if not ids:
         return []
-    pairs = session.exec(
-        select(Report, SourceFile).join(SourceFile, col(Report.source_file_id) == col(SourceFile.id))
-        .where(col(Report.id).in_(ids)).order_by(col(Report.id))
-    ).all()
+    report, source, report_row, finding = (table.__table__ for table in  # type: ignore[union-attr]
+                                           (Report, SourceFile, ReportRow, Finding))
+    connection = session.connection()
+    reports = connection.execute(sa_select(report).where(report.c.id.in_(ids)).order_by(report.c.id)).all()
+    sources = {row.id: row for row in connection.execute(
+        sa_select(source.c.id, source.c.received_path, source.c.sha256, source.c.format)
+        .where(source.c.id.in_([r.source_file_id for r in reports])))}
     rows: dict[int, list[Row]] = {rid: [] for rid in ids}
     findings: dict[int, list[FindingModel]] = {rid: [] for rid in ids}
-    for row in session.exec(select(ReportRow).where(col(ReportRow.report_id).in_(ids))
-                            .order_by(col(ReportRow.report_id), col(ReportRow.position))):
-        rows[row.report_id].append(Row.model_validate({**row.model_dump(exclude={"id", "report_id", "position"}),
-                                                       "location": _json(row.location)}))
-    for finding in session.exec(select(Finding).where(col(Finding.report_id).in_(ids)).order_by(col(Finding.id))):
-        findings[finding.report_id].append(finding_model(finding))
-    baselines = {report.baseline_report_id for report, _ in pairs if report.baseline_report_id is not None}
-    periods = {found.id: Period(year=found.year, quarter=found.quarter) for found in session.exec(
-        select(Report).where(col(Report.id).in_(baselines)))} if baselines else {}
-    return [_document(report, source, rows[report.id], findings[report.id],  # type: ignore[index]
-                      with_version=where.include_superseded,
-                      compared_with=periods.get(report.baseline_report_id))  # type: ignore[arg-type]
-            for report, source in pairs]
+    row_columns = [report_row.c[name] for name in Row.model_fields]
+    for report_id, *values in connection.execute(
+            sa_select(report_row.c.report_id, *row_columns).where(report_row.c.report_id.in_(ids))
+            .order_by(report_row.c.report_id, report_row.c.position)):
+        data = dict(zip(Row.model_fields, values, strict=True))
+        rows[report_id].append(Row.model_validate({**data, "location": _json(data["location"])}))
+    for found in connection.execute(sa_select(finding).where(finding.c.report_id.in_(ids)).order_by(finding.c.id)):
+        findings[found.report_id].append(finding_model(found))  # type: ignore[arg-type]
+    baselines = {r.baseline_report_id for r in reports if r.baseline_report_id is not None}
+    periods = {found.id: Period(year=found.year, quarter=found.quarter) for found in connection.execute(
+        sa_select(report.c.id, report.c.year, report.c.quarter).where(report.c.id.in_(baselines)))} \
+        if baselines else {}
+    return [_document(r, sources[r.source_file_id], rows[r.id], findings[r.id],  # type: ignore[arg-type]
+                      with_version=with_version, compared_with=periods.get(r.baseline_report_id))
+            for r in reports]
 
 
 def consumer_rows(*, session: Session, view: str, where: ReportFilter | None = None) -> list[dict[str, Any]]:

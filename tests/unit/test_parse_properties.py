@@ -71,7 +71,8 @@ def test_any_municipality_name_survives_every_format(name: str) -> None:
               uwv_with_profile=333, uwv_without_profile=4_444, total=55_555)
     report = ParsedReport(format="text", region=Region(code=34, name="Midden-Limburg"),
                           period=Period(year=2021, quarter=4), rows=(row,),
-                          totals=Counts(**row.model_dump(exclude={"municipality", "municipality_code", "location"})), register=None)
+                          totals=Counts(**row.model_dump(exclude={"municipality", "municipality_code", "location"})),
+                          register=None)
     for variant in VARIANTS:
         assert parse_report(render_variant(report, variant)).rows == (row,), variant
 
@@ -83,7 +84,8 @@ def test_unicode_names_survive_the_formats_that_carry_unicode(name: str) -> None
               uwv_with_profile=2, uwv_without_profile=3, total=6)
     report = ParsedReport(format="text", region=Region(code=None, name="Friesland"),
                           period=Period(year=2022, quarter=2), rows=(row,),
-                          totals=Counts(**row.model_dump(exclude={"municipality", "municipality_code", "location"})), register=None)
+                          totals=Counts(**row.model_dump(exclude={"municipality", "municipality_code", "location"})),
+                          register=None)
     for variant in UNICODE_VARIANTS:
         assert parse_report(render_variant(report, variant)).model_dump(exclude={"format"}) == \
             expected_document(report, variant), variant
