@@ -141,7 +141,7 @@ class ReportDocument(_Frozen):
     period: Period
     rows: tuple[Row, ...]
     totals: Counts
-    register: Register | None
+    register: Register | None = None  # a default, or pydantic takes ABCMeta.register for one
     findings: tuple[Finding, ...] = ()
     totals_location: Location | None = None  # of the TOTAAL AMR row
     version: Version | None = None
