@@ -93,11 +93,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
+    """The test Redis database, empty before and after the test (jobs left behind would show up in
+    another test's queue length)."""
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
     client.close()
-    return REDIS_URL
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
@@ -26,6 +27,7 @@ from tests.web_data import QUARTERS, Filled, fill
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     root = tmp_path_factory.mktemp("web")
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the queue length shown must be this module's: none
     settings = Settings(inbox=root / "inbox", data_dir=root / "data", broker_url=REDIS_URL)
     yield fill(settings)
     close_engine(settings.effective_database_url)
