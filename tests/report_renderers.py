@@ -48,11 +48,16 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                                                 "encoding": "utf-8-sig"}),
     "xlsx": ("xlsx", {}),
     "xlsx-numbers-as-text-second-sheet": ("xlsx", {"numbers": "text", "intro_sheet": True}),
+    "ods": ("ods", {}),
+    "ods-numbers-as-text-behind-a-trend-sheet": ("ods", {"numbers": "text", "trend_sheet": True}),
+    "ods-at-c5": ("ods", {"offset": (4, 2)}),
+    "xls": ("xls", {}),
+    "xls-behind-a-trend-sheet-at-c5": ("xls", {"trend_sheet": True, "offset": (4, 2)}),
 }
 
 
 def render(report: ParsedReport, fmt: str, **options: Any) -> bytes:
-    """The report as the bytes of a file in `fmt` ('pdf', 'html', 'text', 'csv', 'xlsx')."""
+    """The report as the bytes of a file in `fmt` ('pdf', 'html', 'text', 'csv', 'xlsx', 'ods', 'xls')."""
     return _RENDERERS[fmt](report, **options)
 
 
@@ -300,3 +305,12 @@ def _pdf(report: ParsedReport, *, pages: int = 1, repeat_header: bool = True,
 
 _RENDERERS: dict[str, Callable[..., bytes]] = {"pdf": _pdf, "html": _html, "text": _text, "csv": _csv,
                                                "xlsx": _xlsx}
+
+
+def _register_spreadsheets() -> None:
+    from tests import spreadsheet_renderers
+
+    _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls})
+
+
+_register_spreadsheets()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections.abc import Callable
 
 from shared.models import ParsedReport, ReportFormat
-from shared.parsing import text
+from shared.parsing import ole2, text
 from shared.parsing.errors import NotAReport
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 Parser = Callable[..., ParsedReport]
 
@@ -21,15 +25,46 @@ def detect_format(data: bytes, name: str | None = None) -> ReportFormat:
     if b"%PDF-" in data[:1024]:  # readers accept junk before the header, so do we
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith((b"\xd0\xcf\x11\xe0",)):
-        raise NotAReport("unsupported format: legacy Office (OLE2) file")
+        return _zip_format(data)
+    if data.startswith(ole2.SIGNATURE):
+        return _ole2_format(data)
     lowered = head.lower().removeprefix(b"\xef\xbb\xbf").lstrip()
     if lowered.startswith(_HTML_STARTS) or b"<table" in data[:200_000].lower():
         return "html"
     if _looks_like_csv(data, hinted=(name or "").lower().endswith(".csv")):
         return "csv"
     return "text"
+
+
+# ODF packages begin with an uncompressed 'mimetype' entry naming what they are.
+_ODF_MIMETYPE = re.compile(rb"^PK\x03\x04.{26}mimetype(application/vnd\.oasis\.opendocument\.[a-z.-]+)", re.DOTALL)
+_OLE2_DOCUMENTS = {"WordDocument": "a Word document (.doc)", "PowerPoint Document": "a PowerPoint file (.ppt)",
+                   "EncryptedPackage": "a password-protected Office file", "__substg1.0_0037001F": "an Outlook message"}
+
+
+def _zip_format(data: bytes) -> ReportFormat:
+    """xlsx or ods: by the ODF mimetype entry, else by the parts the archive lists."""
+    if stamp := _ODF_MIMETYPE.match(data[:200]):
+        if stamp.group(1) == ODS_MIMETYPE:
+            return "ods"
+        kind = stamp.group(1).decode("ascii").rsplit(".", 1)[-1]
+        raise NotAReport(f"unsupported format: an OpenDocument {kind} file, not a spreadsheet")
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "xlsx"  # the xlsx reader says why the archive is unreadable
+    return "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
+
+
+def _ole2_format(data: bytes) -> ReportFormat:
+    """xls, or a reason naming the other kind of legacy Office file this is."""
+    names = ole2.CompoundFile(data).stream_names()
+    if names & set(ole2.WORKBOOK_STREAMS):
+        return "xls"
+    for stream, kind in _OLE2_DOCUMENTS.items():
+        if stream in names:
+            raise NotAReport(f"unsupported format: {kind}")
+    raise NotAReport("unsupported format: a legacy Office (OLE2) file without a workbook")
 
 
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<title")

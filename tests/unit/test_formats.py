@@ -25,7 +25,7 @@ from tests.report_renderers import (
 
 SEEDS = ["midden-limburg", "west-brabant", "tricky"]
 MISLEADING_NAMES = {"pdf": "report.xlsx", "html": "report.pdf", "text": "report.csv", "csv": "report.txt",
-                    "xlsx": "report.html"}
+                    "xlsx": "report.ods", "ods": "report.xlsx", "xls": "report.doc"}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -47,7 +47,7 @@ def test_content_wins_over_a_misleading_name(variant: str) -> None:
 
 def test_each_parser_reads_its_own_format_directly() -> None:
     report = sample_report("midden-limburg")
-    for fmt in ("pdf", "html", "text", "csv", "xlsx"):
+    for fmt in ("pdf", "html", "text", "csv", "xlsx", "ods", "xls"):
         assert parser_for(fmt)(render(report, fmt), name=None).rows == report.rows  # type: ignore[arg-type]
 
 
@@ -134,7 +134,7 @@ REFUSALS = {
     "scanned-pdf": (_scanned_pdf(), r"^unreadable PDF: no extractable text \(scanned\?\)$"),
     "broken-pdf": (b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF", "^unreadable PDF: "),
     "truncated-pdf": (render(sample_report("tricky"), "pdf")[:400], "^unreadable PDF: "),
-    "ole2": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "^unsupported format: "),
+    "ole2-header-only": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "^unreadable OLE2 file: "),
     "docx-zip": (_zip({"word/document.xml": b"<w:document/>"}), "^unsupported format: "),
     "broken-zip": (b"PK\x03\x04" + bytes(60), "^unreadable xlsx: "),
     "zip-bomb-declared": (_zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": bytes(40 << 20)}),
