@@ -55,6 +55,26 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "xls-behind-a-trend-sheet-at-c5": ("xls", {"trend_sheet": True, "offset": (4, 2)}),
 }
 
+# Files as other producers make them (tests/unit/test_producers.py): (format parsed, renderer, options).
+PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "pdf-landscape-rotate-90": ("pdf", "pdf-producer", {"rotate": 90}),
+    "pdf-landscape-rotate-270": ("pdf", "pdf-producer", {"rotate": 270}),
+    "pdf-rotate-flag-on-upright-text": ("pdf", "pdf-producer", {"rotate_flag_only": True}),
+    "pdf-letter-spaced-glyph-by-glyph": ("pdf", "pdf-producer", {"letter_spacing": 0.8}),
+    "pdf-character-spacing": ("pdf", "pdf-producer", {"char_spacing": 2}),
+    "pdf-rotated-and-letter-spaced": ("pdf", "pdf-producer", {"rotate": 270, "letter_spacing": 1.2}),
+    "pdf-footnote-markers": ("pdf", "pdf-producer", {"markers": True}),
+    "pdf-totaal-first": ("pdf", "pdf-producer", {"totals_first": True}),
+    "pdf-browser-print": ("pdf", "pdf-producer", {"browser": True}),
+    "pdf-browser-print-wrapping-over-pages": ("pdf", "pdf-producer", {"browser": True, "rows_per_page": 4,
+                                                                      "region_width": 20, "name_width": 22}),
+    "pdf-browser-print-wrapping-markers-totaal-first": ("pdf", "pdf-producer", {
+        "browser": True, "rows_per_page": 5, "region_width": 22, "name_width": 24, "markers": True,
+        "totals_first": True}),
+    "pdf-browser-print-landscape": ("pdf", "pdf-producer", {"browser": True, "rotate": 90, "region_width": 18,
+                                                            "name_width": 18}),
+}
+
 
 def render(report: ParsedReport, fmt: str, **options: Any) -> bytes:
     """The report as the bytes of a file in `fmt` ('pdf', 'html', 'text', 'csv', 'xlsx', 'ods', 'xls')."""
@@ -62,7 +82,10 @@ def render(report: ParsedReport, fmt: str, **options: Any) -> bytes:
 
 
 def render_variant(report: ParsedReport, variant: str) -> bytes:
-    """One of the renderings named in VARIANTS."""
+    """One of the renderings named in VARIANTS or PRODUCER_VARIANTS."""
+    if variant in PRODUCER_VARIANTS:
+        _, renderer, options = PRODUCER_VARIANTS[variant]
+        return render(report, renderer, **options)
     fmt, options = VARIANTS[variant]
     return render(report, fmt, **options)
 
@@ -70,7 +93,8 @@ def render_variant(report: ParsedReport, variant: str) -> bytes:
 def expected_document(report: ParsedReport, variant: str) -> dict[str, Any]:
     """What parsing `variant` must give back, minus the format: the PDF edition prints no region code."""
     document = report.model_dump(exclude={"format"})
-    if VARIANTS[variant][1].get("style") == "pdf-edition":
+    options = VARIANTS[variant][1] if variant in VARIANTS else PRODUCER_VARIANTS[variant][2]
+    if options.get("style") == "pdf-edition" or options.get("region_code") is False:
         document["region"]["code"] = None
     return document
 
@@ -307,10 +331,11 @@ _RENDERERS: dict[str, Callable[..., bytes]] = {"pdf": _pdf, "html": _html, "text
                                                "xlsx": _xlsx}
 
 
-def _register_spreadsheets() -> None:
-    from tests import spreadsheet_renderers
+def _register_producers() -> None:
+    from tests import pdf_producers, spreadsheet_renderers
 
-    _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls})
+    _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
+                       "pdf-producer": pdf_producers.producer_pdf})
 
 
-_register_spreadsheets()
+_register_producers()

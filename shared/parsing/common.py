@@ -39,16 +39,26 @@ MAX_ROWS = 500
 _YEARS = range(1900, 3000)  # what Period accepts; a mangled '0021' is no period
 
 
+# Footnote references glued to a name or a figure ('Land van Cuijk²', '2.537¹', 'Weert*').
+FOOTNOTE_MARKERS = "\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079*\u2020\u2021"
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u00ad": None,
+                         "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None})
+
+
 def parse_dutch_int(text: str) -> int:
     """'1.519' -> 1519. Raises NotAReport for anything that is not a whole Dutch number."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    cleaned = _number_text(text).replace(" ", "")
     if not _NUMBER_FULL.match(cleaned):
         raise NotAReport(f"not a number: {text.strip()[:40]!r}")
     return int(cleaned.replace(".", ""))
 
 
 def is_dutch_int(text: str) -> bool:
-    return bool(_NUMBER_FULL.match(text.strip().replace("\u00a0", "")))
+    return bool(_NUMBER_FULL.match(_number_text(text)))
+
+
+def _number_text(text: str) -> str:
+    return text.translate(_SPACES).strip().rstrip(FOOTNOTE_MARKERS).rstrip()
 
 
 def find_period(text: str) -> Period | None:
@@ -135,7 +145,9 @@ def _capitalise(match: re.Match[str]) -> str:
 
 
 def clean_cell(cell: str) -> str:
-    return " ".join(cell.replace("\u00a0", " ").split())
+    """A cell's text with soft hyphens and zero-width characters gone, any run of spaces (non-breaking
+    ones too) one space, and footnote markers after it dropped."""
+    return " ".join(cell.translate(_SPACES).split()).rstrip(FOOTNOTE_MARKERS).rstrip()
 
 
 def assemble_report(
@@ -171,10 +183,11 @@ def assemble_report(
         if any(n > MAX_COUNT for n in numbers):
             raise NotAReport(f"implausible count in row {label[:40]!r}")
         if _TOTAL_ROW.match(label):
-            totals = Counts(**dict(zip(("municipal_with_profile", "municipal_without_profile",
-                                        "uwv_with_profile", "uwv_without_profile", "total"), numbers,
-                                       strict=True)))
-            break
+            if rows or totals is not None:
+                totals = totals or _counts(numbers)
+                break  # TOTAAL AMR closes the table (a second one closes a table it opened)
+            totals = _counts(numbers)  # printed above the municipalities: they follow
+            continue
         rows.append(_row(label, numbers))
         if len(rows) > MAX_ROWS:
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
@@ -183,7 +196,7 @@ def assemble_report(
     if totals is None:
         raise NotAReport("table cut off: no TOTAAL AMR row")
     if not rows:
-        raise NotAReport("not a report table: no municipality rows before TOTAAL AMR")
+        raise NotAReport("not a report table: no municipality rows with TOTAAL AMR")
 
     period = find_period(text) or (period_from_name(name_hint) if name_hint else None)
     if period is None:
@@ -206,6 +219,11 @@ def assemble_report(
         )
     except ValidationError as exc:
         raise NotAReport(f"not a valid report: {exc.errors()[0]['msg']}") from None
+
+
+def _counts(numbers: list[int]) -> Counts:
+    return Counts(**dict(zip(("municipal_with_profile", "municipal_without_profile", "uwv_with_profile",
+                              "uwv_without_profile", "total"), numbers, strict=True)))
 
 
 def _row(label: str, numbers: list[int]) -> Row:

@@ -1,0 +1,231 @@
+"""From positioned words to the lines of text the text parser reads: words grouped into lines by
+height on the page, joined with a tab at a column gap; letter-spaced glyphs joined back into words;
+footnote markers set small and raised dropped; and, where a browser's print wrapped a name or the
+region cell over several lines of a table row, the pieces joined to the row they belong to."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from statistics import median
+from typing import NamedTuple
+
+from shared.parsing.common import is_dutch_int
+from shared.parsing.text import split_line
+
+
+class Word(NamedTuple):
+    left: float
+    bottom: float
+    right: float
+    top: float
+    text: str
+    spaced: bool = False  # parted from a lone glyph before it (or itself one) by a space pdfium made up
+
+
+class Line(NamedTuple):
+    words: list[Word]  # left to right
+    text: str
+    starts: list[int]  # where each word begins in text
+
+    @property
+    def centre(self) -> float:
+        return median((w.bottom + w.top) / 2 for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return max(w.top - w.bottom for w in self.words)
+
+
+def page_lines(words: Sequence[Word]) -> list[str]:
+    """The page's lines of text, top first."""
+    return [line.text for line in join_wrapped_cells(group_lines(words))]
+
+
+def group_lines(words: Sequence[Word]) -> list[Line]:
+    """Group words into lines by vertical centre, top of the page first, and join each line left to
+    right: nothing between touching words, a space at a word gap, a tab at a column gap."""
+    groups: list[list[Word]] = []
+    centre = height = 0.0
+    for word in sorted(words, key=lambda w: -(w.bottom + w.top)):
+        word_centre, word_height = (word.bottom + word.top) / 2, max(word.top - word.bottom, 1.0)
+        if groups and abs(word_centre - centre) <= 0.4 * min(height, word_height):
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+            centre, height = word_centre, word_height
+    lines = []
+    for group in groups:
+        kept = _without_raised_markers(sorted(group, key=lambda w: w.left))
+        if kept:
+            lines.append(Line(kept, *_join(kept)))
+    return lines
+
+
+def _without_raised_markers(line: list[Word]) -> list[Word]:
+    """Drop footnote references set small and raised (a '1' after a total): short words much shorter
+    than the line's text whose baseline sits above it."""
+    height = max(w.top - w.bottom for w in line)
+    base = min(w.bottom for w in line)
+    return [w for w in line if not (len(w.text) <= 2 and w.top - w.bottom < 0.8 * height
+                                    and w.bottom > base + 0.15 * height)]
+
+
+def _join(line: list[Word]) -> tuple[str, list[int]]:
+    """The line's text, and where each word starts in it."""
+    height = max(line[0].top - line[0].bottom, 1.0)
+    text = line[0].text
+    starts = [0]
+    right = line[0].right
+    letter_gap = _letter_gaps(line)
+    for index, word in enumerate(line[1:], start=1):
+        gap = word.left - right
+        if not (word.spaced and gap <= letter_gap[index]):  # else: letter-spaced glyphs of one word
+            text += "" if gap < 0.05 * height else " " if gap < height else "\t"
+        starts.append(len(text))
+        text += word.text
+        right = max(right, word.right)
+    return text, starts
+
+
+def _letter_gaps(line: list[Word]) -> list[float]:
+    """For each word in a run of letter-spaced glyphs, the widest gap that still joins it to the glyph
+    before: a little over the narrowest gap of its run (the letter spacing); word gaps are wider."""
+    limits = [0.0] * len(line)
+    start = 0
+    while start < len(line):
+        end = start
+        while end + 1 < len(line) and line[end + 1].spaced:  # a run of glyphs parted by made-up spaces
+            end += 1
+        if end > start:
+            gaps = [line[i].left - line[i - 1].right for i in range(start + 1, end + 1)]
+            height = max(w.top - w.bottom for w in line[start:end + 1])
+            limit = min(min(gaps) + 0.2 * height, 0.6 * height)
+            for i in range(start + 1, end + 1):
+                limits[i] = limit
+        start = end + 1
+    return limits
+
+
+def join_wrapped_cells(lines: list[Line]) -> list[Line]:
+    """Where the label cells of a table row wrapped over lines of their own (a browser's print of a
+    narrow table: cells centred vertically, so the counts sit between the pieces of a two-line name),
+    give each piece to the nearest row and the region column's pieces to the first row. Lines are
+    returned unchanged when no row lacks its label and no label piece sits among the rows."""
+    counts_at = {index: at for index, line in enumerate(lines) if (at := _counts_start(line)) is not None}
+    rows = list(counts_at)
+    if not rows:
+        return lines
+    counts_left = min(lines[i].words[at].left for i, at in counts_at.items())
+    height = median(lines[i].height for i in rows)
+    first = rows[0]
+    pieces = _label_pieces(lines, rows, counts_left, height)
+    unlabelled = [i for i in rows if lines[i].words[0].left >= counts_left]
+    # A region cell wrapped over rows leaves a different piece before the name in each (a region
+    # printed in full on every row leaves the same one).
+    region_pieces = {cells[0] for i in rows if len(cells := lines[i].text.split("\t")) > 6}
+    if not pieces and not unlabelled and len(region_pieces) < 2:
+        return lines
+    name_left = _name_column(lines, rows + pieces, counts_left)
+    labels: dict[int, list[Word]] = {i: [w for w in lines[i].words if name_left <= w.left < counts_left]
+                                     for i in rows}
+    region = [w for i in rows for w in lines[i].words if w.left < name_left]
+    region += [w for i in pieces for w in lines[i].words if w.left < name_left]
+    for run in _cell_runs(lines, rows, pieces, name_left, 1.25 * height):
+        in_run = [i for i in run if i in labels]
+        for index in run:
+            if index in labels:
+                continue
+            # A run of lines one leading apart is one cell's wrapped text: it goes with the row in it,
+            # or with the row beside it when the counts sit between its lines.
+            candidates = in_run if len(in_run) == 1 else rows
+            centre = lines[index].centre if len(in_run) > 1 else median(lines[i].centre for i in run)
+            nearest = min(candidates, key=lambda i: abs(lines[i].centre - centre))
+            labels[nearest] += [w for w in lines[index].words if w.left >= name_left]
+    region_text = _join_pieces(_lines_of(region))
+    rebuilt = []
+    for index, line in enumerate(lines):
+        if index in pieces:
+            continue
+        if index in labels:
+            name = _join_pieces(_lines_of(labels[index]))
+            counts = split_line(line.text)[-5:]
+            cells = [region_text if index == first else "", name, *counts]
+            line = Line(line.words, "\t".join(cells), [])
+        rebuilt.append(line)
+    return rebuilt
+
+
+def _cell_runs(lines: list[Line], rows: list[int], pieces: list[int], name_left: float,
+               leading: float) -> list[list[int]]:
+    """The lines with text in the name column, top first, in runs of lines no more than a leading apart."""
+    named = sorted((i for i in rows + pieces if any(w.left >= name_left for w in lines[i].words
+                                                    if i in pieces or i in rows)), key=lambda i: -lines[i].centre)
+    runs: list[list[int]] = []
+    for index in named:
+        if runs and lines[runs[-1][-1]].centre - lines[index].centre <= leading:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _label_pieces(lines: list[Line], rows: list[int], counts_left: float, height: float) -> list[int]:
+    """Lines with words left of the counts only, among the rows or running on from the first or the
+    last row line by line (a name wrapped over more lines than its row's counts take)."""
+    def label_only(index: int) -> bool:
+        return index not in rows and all(w.right < counts_left for w in lines[index].words)
+
+    pieces = [index for index in range(rows[0] + 1, rows[-1]) if label_only(index)]
+    for start, step in ((rows[0], -1), (rows[-1], 1)):
+        index = start + step
+        while 0 <= index < len(lines) and label_only(index) \
+                and abs(lines[index].centre - lines[index - step].centre) <= 1.3 * height:
+            pieces.append(index)
+            index += step
+    return pieces
+
+
+def _counts_start(line: Line) -> int | None:
+    """Index of the word where the line's five counts begin, None when it does not end in five."""
+    cells = split_line(line.text)
+    if len(cells) < 5 or not all(is_dutch_int(cell) for cell in cells[-5:]):
+        return None
+    offset = len(line.text)
+    for count in reversed(cells[-5:]):
+        offset = line.text.rfind(count, 0, offset)
+    return bisect_right(line.starts, offset) - 1
+
+
+def _name_column(lines: list[Line], indexes: list[int], counts_left: float) -> float:
+    """Where the name column starts. Each line votes for the left edge of its last label cell (the
+    name, after a region piece a column gap away; a piece of a wrapped name or region on its own);
+    the region column's pieces sit on a few lines only."""
+    labels = ([w for w in lines[i].words if w.right < counts_left] for i in indexes)
+    votes = [_last_cell_left(label) for label in labels if label]
+    if not votes:
+        return counts_left
+    return max(votes, key=lambda x: (sum(abs(vote - x) <= 2.0 for vote in votes), x)) - 2.0
+
+
+def _last_cell_left(words: list[Word]) -> float:
+    """The left edge of the last group of words not parted by a column gap."""
+    left = words[-1].left
+    for before, after in zip(reversed(words[:-1]), reversed(words[1:]), strict=True):
+        if after.left - before.right >= max(before.top - before.bottom, 1.0):
+            break
+        left = before.left
+    return left
+
+
+def _lines_of(words: list[Word]) -> list[str]:
+    return [line.text for line in group_lines(words)]
+
+
+def _join_pieces(pieces: list[str]) -> str:
+    """The pieces of one cell's wrapped text: a piece ending in a hyphen continues without a space."""
+    text = ""
+    for piece in pieces:
+        piece = piece.replace("\t", " ").strip()
+        text = text + piece if not text or text.endswith("-") else f"{text} {piece}"
+    return text
