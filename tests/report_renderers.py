@@ -73,6 +73,22 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "totals_first": True}),
     "pdf-browser-print-landscape": ("pdf", "pdf-producer", {"browser": True, "rotate": 90, "region_width": 18,
                                                             "name_width": 18}),
+    "text-copied-from-a-pdf-viewer": ("text", "text-producer", {"style": "pdf-viewer"}),
+    "text-copied-from-a-pdf-viewer-totaal-first": ("text", "text-producer", {"style": "pdf-viewer",
+                                                                            "totals_first": True}),
+    "text-browser-select-all": ("text", "text-producer", {"style": "browser"}),
+    "text-browser-select-all-soft-hyphens-nbsp": ("text", "text-producer", {"style": "browser", "soft_hyphens": True,
+                                                                            "nbsp": True}),
+    "text-browser-select-all-cp1252-crlf": ("text", "text-producer", {"style": "browser", "encoding": "cp1252",
+                                                                      "newline": "\r\n"}),
+    "text-markdown-table": ("text", "text-producer", {"style": "markdown"}),
+    "text-markdown-table-nbsp": ("text", "text-producer", {"style": "markdown", "nbsp": True, "soft_hyphens": True}),
+    "csv-metadata-lines": ("csv", "csv-producer", {}),
+    "csv-metadata-lines-totaal-first": ("csv", "csv-producer", {"totals_first": True}),
+    "csv-comma-metadata-totaal-first": ("csv", "csv-producer", {"delimiter": ",", "totals_first": True}),
+    "csv-pipe": ("csv", "csv-producer", {"delimiter": "|"}),
+    "tsv-metadata-lines": ("text", "csv-producer", {"delimiter": "\t"}),
+    "csv-utf16-tabs": ("text", "csv-producer", {"delimiter": "\t", "encoding": "utf-16"}),
 }
 
 
@@ -332,10 +348,11 @@ _RENDERERS: dict[str, Callable[..., bytes]] = {"pdf": _pdf, "html": _html, "text
 
 
 def _register_producers() -> None:
-    from tests import pdf_producers, spreadsheet_renderers
+    from tests import pdf_producers, spreadsheet_renderers, text_producers
 
     _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
-                       "pdf-producer": pdf_producers.producer_pdf})
+                       "pdf-producer": pdf_producers.producer_pdf, "text-producer": text_producers.text_producer,
+                       "csv-producer": text_producers.csv_producer})
 
 
 _register_producers()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from shared.models import ParsedReport, ReportFormat
 from shared.parsing import ole2, text
+from shared.parsing.common import NO_ROWS
 from shared.parsing.errors import NotAReport
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -71,13 +72,23 @@ _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<ti
 
 
 def _looks_like_csv(data: bytes, *, hinted: bool) -> bool:
-    """Delimited lines dominate; a '.csv' name only relaxes how much they must dominate."""
+    """Delimited lines dominate; a '.csv' name only relaxes how much they must dominate. Lines of one
+    or two fields (a block of parameters above the table) count against ';' and '|' only when they
+    hold the delimiter; a Markdown table (its lines start with '|') is text."""
     sample = data[:8192]
     if b"\t" in sample:
         return False
     lines = [line for line in sample.splitlines() if line.strip()][:40]
-    delimited = [line for line in lines if line.count(b";") >= 5 or line.count(b",") >= 5]
-    return len(delimited) >= 3 and (hinted or len(delimited) * 2 >= len(lines))
+    for delimiter in (b";", b",", b"|"):
+        holding = [line for line in lines if delimiter in line]
+        delimited = [line for line in holding if line.count(delimiter) >= 5]
+        if len(delimited) < 3:
+            continue
+        if delimiter == b"|" and sum(line.lstrip().startswith(b"|") for line in delimited) * 2 >= len(delimited):
+            continue
+        if hinted or len(delimited) * 2 >= len(lines) or (delimiter != b"," and len(delimited) * 2 >= len(holding)):
+            return True
+    return False
 
 
 def parser_for(fmt: ReportFormat) -> Parser:
@@ -100,6 +111,17 @@ def parse_report(data: bytes, *, name: str | None = None, max_bytes: int = DEFAU
     if len(data) > max_bytes:
         raise NotAReport(f"file too large: {len(data)} bytes (limit {max_bytes})")
     fmt = detect_format(data, name)
+    try:
+        return _parse_as(fmt, data, name, passthrough)
+    except NotAReport as exc:
+        # A short table under a block of parameter lines does not dominate the file, yet it is CSV.
+        if fmt == "text" and exc.reason == NO_ROWS and _looks_like_csv(data, hinted=True):
+            return _parse_as("csv", data, name, passthrough)
+        raise
+
+
+def _parse_as(fmt: ReportFormat, data: bytes, name: str | None,
+              passthrough: tuple[type[BaseException], ...]) -> ParsedReport:
     try:
         return parser_for(fmt)(data, name=name)
     except (NotAReport, KeyboardInterrupt, SystemExit, GeneratorExit):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from statistics import median
 from typing import NamedTuple
 
-from shared.parsing.common import is_dutch_int
+from shared.parsing.dutch import is_dutch_int
 from shared.parsing.text import split_line
 
 

@@ -12,9 +12,9 @@ from fpdf import FPDF
 from openpyxl import Workbook
 
 from shared.parsing import NotAReport, detect_format, parse_report
-from shared.parsing.common import region_from_name
 from shared.parsing.detect import parser_for
 from shared.parsing.pdf import Word, page_lines
+from shared.parsing.regions import region_from_name
 from tests.report_renderers import (
     VARIANTS,
     expected_document,
