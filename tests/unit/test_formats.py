@@ -178,12 +178,18 @@ def test_region_from_file_name(name: str, region: str | None) -> None:
 
 
 def test_a_csv_name_tips_the_balance_only_when_content_is_ambiguous() -> None:
-    table = render(sample_report("west-brabant"), "csv", delimiter=";")
-    preamble = "\r\n".join(f"Toelichting regel {i}." for i in range(30)).encode() + b"\r\n"
+    table = render(sample_report("west-brabant"), "csv", delimiter=",")
+    # Prose with commas above a comma-separated table: ambiguous, so the name decides.
+    preamble = "\r\n".join(f"Toelichting, regel {i}." for i in range(30)).encode() + b"\r\n"
     assert detect_format(preamble + table, "report.csv") == "csv"
     assert detect_format(preamble + table, "report.txt") == "text"
     assert detect_format(table, "report.txt") == "csv"
+    # Read as text it has no table; read as the CSV it also is, it does.
+    assert parse_report(preamble + table, name="report.txt").format == "csv"
     assert parse_report(preamble + table, name="report.csv").rows == sample_report("west-brabant").rows
+    # Semicolons in every delimited line and nowhere else: CSV under any amount of prose.
+    semicolons = render(sample_report("west-brabant"), "csv", delimiter=";")
+    assert detect_format(preamble + semicolons, "report.txt") == "csv"
 
 
 def test_pdf_lines_are_rebuilt_from_word_positions_in_any_stream_order() -> None:
