@@ -34,7 +34,8 @@ def split_region_code(region: str) -> tuple[int | None, str]:
 def plausible_region(candidate: str) -> bool:
     """A region name, perhaps with its code: letters and the punctuation of names, no report words."""
     name = split_region_code(candidate)[1]
-    return len(name) <= 60 and bool(_REGION_LINE.match(name)) and not _NOT_A_REGION.search(name)
+    return (len(name) <= 60 and bool(_REGION_LINE.match(name)) and not _NOT_A_REGION.search(name)
+            and not name.endswith((",", ":")))  # a greeting ('Hoi allemaal,') or a label
 
 
 def region_parameter(text: str) -> str | None:
