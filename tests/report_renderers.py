@@ -95,6 +95,12 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "html-split-over-tables": ("html", "html-producer", {"style": "split-tables"}),
     "html-split-over-tables-totaal-first": ("html", "html-producer", {"style": "split-tables", "totals_first": True}),
     "html-mail-saved-by-outlook": ("html", "html-producer", {"style": "mail"}),
+    "xlsx-behind-a-trend-sheet-at-c5": ("xlsx", "xlsx-producer", {"trend_sheet": True, "offset": (4, 2)}),
+    "xlsx-region-code-in-a-metadata-line": ("xlsx", "xlsx-producer", {"metadata": True}),
+    "ods-region-code-in-a-metadata-line": ("ods", "ods", {"metadata": True, "offset": (2, 1)}),
+    "ods-numbers-as-text-no-formulas": ("ods", "ods", {"numbers": "text", "formulas": False}),
+    "xls-region-code-in-a-metadata-line-behind-a-trend-sheet": ("xls", "xls", {"metadata": True,
+                                                                               "trend_sheet": True}),
 }
 # Producer variants that print the region's name but not its code.
 WITHOUT_REGION_CODE = {"html-mail-saved-by-outlook"}
@@ -360,7 +366,8 @@ def _register_producers() -> None:
 
     _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
                        "pdf-producer": pdf_producers.producer_pdf, "text-producer": text_producers.text_producer,
-                       "csv-producer": text_producers.csv_producer, "html-producer": html_producers.html_producer})
+                       "csv-producer": text_producers.csv_producer, "html-producer": html_producers.html_producer,
+                       "xlsx-producer": spreadsheet_renderers.xlsx})
 
 
 _register_producers()

@@ -159,3 +159,26 @@ def xls(report: ParsedReport, *, trend_sheet: bool = False, **layout: Any) -> by
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def xlsx(report: ParsedReport, *, trend_sheet: bool = False, **layout: Any) -> bytes:
+    """An xlsx laid out like the ods and xls renderings (openpyxl), the region cell merged down the body."""
+    from openpyxl import Workbook
+
+    rows, first, last = sheet_layout(report, **layout)
+    workbook = Workbook()
+    sheet = workbook.active
+    if trend_sheet:
+        sheet.title = "Trend"
+        for row in trend_rows(report):
+            sheet.append(row)
+        sheet = workbook.create_sheet("Klantprofielen")
+    for row in rows:
+        sheet.append(row)
+    body_rows = rows[first]
+    if len(body_rows) >= 7 and body_rows[-7] is not None:
+        column = len(body_rows) - 6
+        sheet.merge_cells(start_row=first + 1, start_column=column, end_row=last + 1, end_column=column)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
