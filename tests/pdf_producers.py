@@ -90,8 +90,14 @@ def producer_pdf(report: ParsedReport, *, rotate: int = 0, rotate_flag_only: boo
     if totals_first:
         rows = rows[-1:] + rows[:-1]
     pdf.set_font("Helvetica", size=8)
-    widths = [region_width or pdf.get_string_width(region_cell(report)) + 6,
-              name_width or max(pdf.get_string_width(label) for label, _ in rows) + 10, *[19.0] * 5]
+    # As a browser's automatic table layout: a column never narrower than its longest word.
+    pdf.set_font("Helvetica", style="B", size=8)
+    longest_name = max(pdf.get_string_width(word) for label, _ in rows for word in re.split(r"(?<=-)|\s", label))
+    longest_region = max(pdf.get_string_width(word) for word in re.split(r"(?<=-)|\s", region_cell(report)))
+    pdf.set_font("Helvetica", size=8)
+    widths = [max(region_width, longest_region + 3) if region_width else pdf.get_string_width(region_cell(report)) + 6,
+              max(name_width, longest_name + 3) if name_width else
+              max(pdf.get_string_width(label) for label, _ in rows) + 10, *[19.0] * 5]
     spread = letter_spacing + char_spacing * 0.353  # mm added per glyph (character spacing is in points)
     if spread:
         widths[0] += spread * len(region_cell(report)) + 4
@@ -213,3 +219,45 @@ def _paginate(pdf: FPDF, rows: list[tuple[str, list[int]]], wrap_width: float, r
         pages[-1].append(row)
         room -= height
     return pages
+
+
+def pdf_without_unicode(report: ParsedReport) -> bytes:
+    """The table in a Type 3 font whose glyphs have made-up names and no ToUnicode map, as some
+    producers subset fonts: it prints fine, but its text layer holds only glyph codes."""
+    from tests.report_renderers import body, dutch, period_text, region_cell
+
+    lines = ["Transparantie van klantprofielen", f"{period_text(report)}  {region_cell(report)}"]
+    lines += [" ".join([label, *map(dutch, counts)]) for label, counts in body(report)]
+    codes: dict[str, int] = {}
+    free = [*range(1, 32), *range(127, 160)]
+    for char in "".join(lines):
+        if char != " " and char not in codes:
+            codes[char] = free[len(codes) % len(free)]
+    glyph = b"500 0 0 0 400 600 d1 0 0 400 600 re f"
+    procs = b" ".join(b"/g%d %d 0 R" % (code, 6) for code in sorted(set(codes.values())))
+    differences = b" ".join(b"%d /g%d" % (code, code) for code in sorted(set(codes.values())))
+    widths = b" ".join(b"500" for _ in range(256))
+    content = b"BT /F1 9 Tf 11 TL 40 800 Td " + b" ".join(
+        b"(" + bytes(32 if ch == " " else codes[ch] for ch in line).replace(b"\\", b"\\\\").replace(b"(", b"\\(")
+        .replace(b")", b"\\)") + b") Tj T*" for line in lines) + b" ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 700] /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << "
+        + procs + b" >> /Encoding << /Type /Encoding /Differences [" + differences + b"] >> /FirstChar 0 "
+        b"/LastChar 255 /Widths [" + widths + b"] >>",
+        b"<< /Length %d >>\nstream\n" % len(glyph) + glyph + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body_bytes in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body_bytes + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -19,6 +19,7 @@ from shared.parsing.regions import (
     region_parameter,
     split_region_code,
 )
+from shared.parsing.table_kind import other_table, without_table
 
 _FOOTNOTE = re.compile(
     # The region is bounded: the table header's "Arbeidsmarktregio" must not start a match.
@@ -27,7 +28,6 @@ _FOOTNOTE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
-NO_ROWS = "not a report table: no rows of a municipality and five counts"
 MAX_COUNT = 9_999_999
 # A labour-market region has a few dozen municipalities; far more rows is not this report, and
 # building them would only cost time.
@@ -59,17 +59,27 @@ def assemble_report(
     rows: list[Row] = []
     totals: Counts | None = None
     saw_table_row = False
+    labels: list[str] = []
+    headers: list[list[str]] = []  # the heading rows right above the table, if any
+    rows_since_heading = 0
     for raw in cell_rows:
         cells = [clean_cell(c) for c in raw]
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) < 6 or not all(is_dutch_int(c) for c in cells[-5:]):
+            if not saw_table_row and cells:
+                texts = [c for c in cells if c]
+                if len(texts) >= 3 and not any(is_dutch_int(c) for c in texts):
+                    headers, rows_since_heading = [*headers[-1:], texts], 0
+                elif (rows_since_heading := rows_since_heading + 1) > 1:
+                    headers = []
             continue
         label_cells = [c for c in cells[:-5] if c]
         if not label_cells:
             continue
         saw_table_row = True
         label = label_cells[-1]
+        labels.append(label)
         # The region cell ("34 Midden-Limburg") may also come as two cells: code, then name.
         if len(label_cells) >= 2 and (code_match := REGION_CELL.match(" ".join(label_cells[:-1]))):
             region_code, region_name = int(code_match.group(1)), code_match.group(2)
@@ -86,7 +96,9 @@ def assemble_report(
         if len(rows) > MAX_ROWS:
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
     if not saw_table_row:
-        raise NotAReport(NO_ROWS)
+        raise NotAReport(without_table(text))
+    if reason := other_table(labels, headers):
+        raise NotAReport(reason)
     if totals is None:
         raise NotAReport("table cut off: no TOTAAL AMR row")
     if not rows:

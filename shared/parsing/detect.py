@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from shared.models import ParsedReport, ReportFormat
 from shared.parsing import ole2, text
-from shared.parsing.common import NO_ROWS
 from shared.parsing.errors import NotAReport
+from shared.parsing.table_kind import found_no_table
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -115,7 +115,7 @@ def parse_report(data: bytes, *, name: str | None = None, max_bytes: int = DEFAU
         return _parse_as(fmt, data, name, passthrough)
     except NotAReport as exc:
         # A short table under a block of parameter lines does not dominate the file, yet it is CSV.
-        if fmt == "text" and exc.reason == NO_ROWS and _looks_like_csv(data, hinted=True):
+        if fmt == "text" and found_no_table(exc.reason) and _looks_like_csv(data, hinted=True):
             return _parse_as("csv", data, name, passthrough)
         raise
 

@@ -21,6 +21,9 @@ __all__ = ["Word", "extract_lines", "page_lines", "parse"]
 
 MAX_PAGES = 50
 _WORD = re.compile(r"\S+")
+# What pdfium gives for a glyph whose font maps it to no character: control codes (not \x02, its
+# mark for a hyphen at a line end), private-use code points, the replacement character.
+_UNMAPPED = re.compile("[\x00\x01\x03-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd]")
 # pdfium is not thread-safe, not even across documents, so one document at a time per process.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -39,6 +42,9 @@ def extract_lines(data: bytes) -> str:
             raise NotAReport(f"unreadable PDF: {exc or type(exc).__name__}") from None
     if not any(pages):
         raise NotAReport("unreadable PDF: no extractable text (scanned?)")
+    glyphs = "".join(word.text for words in pages for word in words)
+    if len(_UNMAPPED.findall(glyphs)) * 3 > len(glyphs):
+        raise NotAReport("unreadable PDF: its text is glyph codes without a Unicode mapping, not text")
     return "\n".join(line for words in pages for line in page_lines(words))
 
 

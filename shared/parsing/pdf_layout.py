@@ -131,16 +131,20 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
                                      for i in rows}
     region = [w for i in rows for w in lines[i].words if w.left < name_left]
     region += [w for i in pieces for w in lines[i].words if w.left < name_left]
-    for run in _cell_runs(lines, rows, pieces, name_left, 1.25 * height):
+    runs = _cell_runs(lines, rows, pieces, name_left, 1.25 * height)
+    for at, run in enumerate(runs):
         in_run = [i for i in run if i in labels]
+        if not in_run:  # a cell's lines parted from its row's (the counts): the nearer run's row
+            before = lines[runs[at - 1][-1]].centre - lines[run[0]].centre if at > 0 else float("inf")
+            after = lines[run[-1]].centre - lines[runs[at + 1][0]].centre if at + 1 < len(runs) else float("inf")
+            neighbour = runs[at - 1] if before <= after else runs[at + 1] if after < float("inf") else []
+            in_run = [i for i in neighbour if i in labels]
         for index in run:
             if index in labels:
                 continue
-            # A run of lines one leading apart is one cell's wrapped text: it goes with the row in it,
-            # or with the row beside it when the counts sit between its lines.
+            # A run of lines one leading apart is one cell's wrapped text: it goes with the row in it.
             candidates = in_run if len(in_run) == 1 else rows
-            centre = lines[index].centre if len(in_run) > 1 else median(lines[i].centre for i in run)
-            nearest = min(candidates, key=lambda i: abs(lines[i].centre - centre))
+            nearest = min(candidates, key=lambda i: abs(lines[i].centre - lines[index].centre))
             labels[nearest] += [w for w in lines[index].words if w.left >= name_left]
     region_text = _join_pieces(_lines_of(region))
     rebuilt = []
@@ -158,12 +162,17 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
 
 def _cell_runs(lines: list[Line], rows: list[int], pieces: list[int], name_left: float,
                leading: float) -> list[list[int]]:
-    """The lines with text in the name column, top first, in runs of lines no more than a leading apart."""
-    named = sorted((i for i in rows + pieces if any(w.left >= name_left for w in lines[i].words
-                                                    if i in pieces or i in rows)), key=lambda i: -lines[i].centre)
+    """The lines with text in the name column (and the rows), top first, in runs of lines no more
+    than a leading apart, measured between their name-column words."""
+    def centre(index: int) -> float:
+        named = [(w.bottom + w.top) / 2 for w in lines[index].words if w.left >= name_left]
+        return median(named) if named else lines[index].centre
+
+    named = [i for i in pieces if any(w.left >= name_left for w in lines[i].words)]  # not region pieces
+    order = sorted(rows + named, key=lambda i: -centre(i))
     runs: list[list[int]] = []
-    for index in named:
-        if runs and lines[runs[-1][-1]].centre - lines[index].centre <= leading:
+    for index in order:
+        if runs and centre(runs[-1][-1]) - centre(index) <= leading:
             runs[-1].append(index)
         else:
             runs.append([index])

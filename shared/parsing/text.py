@@ -7,9 +7,10 @@ import html
 import re
 
 from shared.models import ParsedReport
-from shared.parsing.common import NO_ROWS, assemble_report
+from shared.parsing.common import assemble_report
 from shared.parsing.dutch import is_dutch_int
 from shared.parsing.errors import NotAReport
+from shared.parsing.table_kind import found_no_table
 from shared.parsing.textual import decode_text
 
 _TAG = re.compile(r"<[^<>\n]{0,200}>")
@@ -33,7 +34,7 @@ def parse_lines(text: str, *, fmt: str = "text", name: str | None = None) -> Par
         return assemble_report(fmt, (split_line(line) for line in lines), text,  # type: ignore[arg-type]
                                name_hint=name)
     except NotAReport as exc:
-        if not exc.reason.startswith(NO_ROWS):
+        if not found_no_table(exc.reason):
             raise
         # A table copied out of a PDF viewer comes one cell per line.
         return assemble_report(fmt, cells_from_lines(lines), text, name_hint=name)  # type: ignore[arg-type]
