@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shared.models import ParsedReport
 from shared.parsing import NotAReport, parse_report
 from tests.conftest import MIDDEN_LIMBURG, WEST_BRABANT
-from tests.report_renderers import render, sample_report
+from tests.report_renderers import render, render_variant, sample_report
 
 TIME_LIMIT_SECONDS = 2.0
 MUTATIONS_PER_BASE = 40
@@ -36,6 +36,13 @@ def _bases() -> dict[str, bytes]:
         "xlsx": render(report, "xlsx"),
         "ods": render(report, "ods"),
         "xls": render(report, "xls", trend_sheet=True),
+        "pdf-browser-print": render_variant(report, "pdf-browser-print-wrapping-markers-totaal-first"),
+        "pdf-rotated-letter-spaced": render_variant(report, "pdf-rotated-and-letter-spaced"),
+        "text-pdf-viewer-copy": render_variant(report, "text-copied-from-a-pdf-viewer"),
+        "text-markdown": render_variant(report, "text-markdown-table-nbsp"),
+        "csv-metadata-pipe": render_variant(report, "csv-pipe"),
+        "html-split-over-tables": render_variant(report, "html-split-over-tables-totaal-first"),
+        "html-intranet": render_variant(report, "html-old-intranet-windows-1252"),
     }
 
 
