@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import ValidationError
 
 from shared.models import Counts, ParsedReport, Region, Register, ReportFormat, Row
-from shared.parsing.dutch import clean_cell, find_period, is_dutch_int, parse_dutch_int, period_from_name
+from shared.parsing.dutch import clean_cell, find_period, is_clean_int, parse_dutch_int, period_from_name
 from shared.parsing.errors import NotAReport
 from shared.parsing.regions import (
     REGION_CELL,
@@ -66,10 +66,10 @@ def assemble_report(
         cells = [clean_cell(c) for c in raw]
         while cells and not cells[-1]:
             cells.pop()
-        if len(cells) < 6 or not all(is_dutch_int(c) for c in cells[-5:]):
+        if len(cells) < 6 or not all(is_clean_int(c) for c in cells[-5:]):
             if not saw_table_row and cells:
                 texts = [c for c in cells if c]
-                if len(texts) >= 3 and not any(is_dutch_int(c) for c in texts):
+                if len(texts) >= 3 and not any(is_clean_int(c) for c in texts):
                     headers, rows_since_heading = [*headers[-1:], texts], 0
                 elif (rows_since_heading := rows_since_heading + 1) > 1:
                     headers = []
@@ -83,7 +83,7 @@ def assemble_report(
         # The region cell ("34 Midden-Limburg") may also come as two cells: code, then name.
         if len(label_cells) >= 2 and (code_match := REGION_CELL.match(" ".join(label_cells[:-1]))):
             region_code, region_name = int(code_match.group(1)), code_match.group(2)
-        numbers = [parse_dutch_int(c) for c in cells[-5:]]
+        numbers = [int(c.replace(".", "")) for c in cells[-5:]]
         if any(n > MAX_COUNT for n in numbers):
             raise NotAReport(f"implausible count in row {label[:40]!r}")
         if _TOTAL_ROW.match(label):

@@ -33,7 +33,14 @@ def is_dutch_int(text: str) -> bool:
     return bool(_NUMBER_FULL.match(_number_text(text)))
 
 
+def is_clean_int(cell: str) -> bool:
+    """is_dutch_int for a cell clean_cell has cleaned."""
+    return bool(_NUMBER_FULL.match(cell))
+
+
 def _number_text(text: str) -> str:
+    if text.isascii():  # the common case, without the table lookups
+        return text.strip().rstrip("*").rstrip()
     return text.translate(_SPACES).strip().rstrip(FOOTNOTE_MARKERS).rstrip()
 
 
@@ -66,6 +73,8 @@ def _period(year: int, quarter: int) -> Period | None:
 def clean_cell(cell: str) -> str:
     """A cell's text with soft hyphens and zero-width characters gone, any run of spaces (non-breaking
     ones too) one space, and footnote markers after it dropped."""
+    if cell.isascii():
+        return " ".join(cell.split()).rstrip("*").rstrip()
     return " ".join(cell.translate(_SPACES).split()).rstrip(FOOTNOTE_MARKERS).rstrip()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from statistics import median
 from typing import NamedTuple
 
-from shared.parsing.dutch import is_dutch_int
+from shared.parsing.dutch import is_clean_int, is_dutch_int
 from shared.parsing.text import split_line
 
 
@@ -92,6 +92,8 @@ def _letter_gaps(line: list[Word]) -> list[float]:
     """For each word in a run of letter-spaced glyphs, the widest gap that still joins it to the glyph
     before: a little over the narrowest gap of its run (the letter spacing); word gaps are wider."""
     limits = [0.0] * len(line)
+    if not any(word.spaced for word in line):
+        return limits
     start = 0
     while start < len(line):
         end = start
@@ -197,6 +199,11 @@ def _label_pieces(lines: list[Line], rows: list[int], counts_left: float, height
 
 def _counts_start(line: Line) -> int | None:
     """Index of the word where the line's five counts begin, None when it does not end in five."""
+    words = line.words
+    if not is_dutch_int(words[-1].text):
+        return None
+    if len(words) >= 5 and all(is_clean_int(w.text) and not w.spaced for w in words[-5:]):
+        return len(words) - 5  # the common case: a word a count (not glyphs of letter-spaced counts)
     cells = split_line(line.text)
     if len(cells) < 5 or not all(is_dutch_int(cell) for cell in cells[-5:]):
         return None
