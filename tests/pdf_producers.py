@@ -7,6 +7,7 @@ TOTAAL AMR row printed above the municipalities. Used through report_renderers.r
 
 from __future__ import annotations
 
+import random
 import re
 from contextlib import nullcontext
 from typing import Any
@@ -26,10 +27,22 @@ class _Page:
         self.pdf = pdf
         self.letter_spacing = letter_spacing
         self.char_spacing = char_spacing
+        self.pending: list[tuple[float, float, str, dict[str, Any]]] | None = None
+
+    def flush_shuffled(self, seed: int) -> None:
+        """Draw what was held back in a random order, as producers that write cell by cell in any order."""
+        pending, self.pending = self.pending or [], None
+        random.Random(seed).shuffle(pending)
+        for x, y, text, options in pending:
+            self.text(x, y, text, **options)
 
     def text(self, x: float, y: float, text: str, *, size: float = 8, bold: bool = False,
              align: str = "L", width: float = 0.0, spaced: bool = True) -> None:
         """`y` is the baseline; align R puts the text's end at x + width."""
+        if self.pending is not None:
+            self.pending.append((x, y, text, {"size": size, "bold": bold, "align": align, "width": width,
+                                              "spaced": spaced}))
+            return
         pdf = self.pdf
         pdf.set_font("Helvetica", style="B" if bold else "", size=size)
         spacing = self.letter_spacing if spaced else 0.0
@@ -78,7 +91,8 @@ def _wrap(pdf: FPDF, text: str, width: float, size: float, bold: bool = False) -
 def producer_pdf(report: ParsedReport, *, rotate: int = 0, rotate_flag_only: bool = False,
                  letter_spacing: float = 0.0, char_spacing: float = 0.0, markers: bool = False,
                  totals_first: bool = False, browser: bool = False, rows_per_page: int = 0,
-                 region_width: float = 0.0, name_width: float = 0.0) -> bytes:
+                 region_width: float = 0.0, name_width: float = 0.0, shuffled: bool = False,
+                 trend_page: bool = False) -> bytes:
     from tests.report_renderers import INTRO, OUTRO, body, dutch, footnote_text, period_text, region_cell
 
     pdf = FPDF(unit="mm", format="A4")
@@ -107,10 +121,26 @@ def producer_pdf(report: ParsedReport, *, rotate: int = 0, rotate_flag_only: boo
     pages = _paginate(pdf, rows, widths[1] - 2 if browser else 0.0, rows_per_page, page_height)
     region_lines = _wrap(pdf, region_cell(report), widths[0] - 2, 8)
     notes = []
+    if trend_page:  # another table first: the region's totals over the quarters before
+        pdf.add_page()
+        page.text(12, 20, f"Ontwikkeling klanten in Sonar, {report.region.name}", size=12, bold=True, spaced=False)
+        columns = ["Kwartaal", "Gemeente profiel", "Gemeente geen profiel", "UWV profiel", "UWV geen profiel",
+                   "Totaal"]
+        for index, label in enumerate(columns):
+            page.text(12 + 28 * index, 32, label, size=7, bold=True, spaced=False)
+        for quarter in range(1, 5):
+            t = report.totals
+            cells = [f"{report.period.year - 1} Q{quarter}", *map(dutch, (
+                t.municipal_with_profile + quarter, t.municipal_without_profile, t.uwv_with_profile,
+                t.uwv_without_profile, t.total + quarter))]
+            for index, cell in enumerate(cells):
+                page.text(12 + 28 * index, 32 + 5 * quarter, cell, spaced=False)
     for number, chunk in enumerate(pages, start=1):
         pdf.add_page()
         rotation = pdf.rotation(90, 148.5, 148.5) if rotate == 90 else \
             pdf.rotation(-90, 105, 105) if rotate == 270 else nullcontext()
+        if shuffled:
+            page.pending = []
         with rotation:
             y = 10.0
             if browser:  # the browser's print header and footer
@@ -146,6 +176,8 @@ def producer_pdf(report: ParsedReport, *, rotate: int = 0, rotate_flag_only: boo
                     for line in _wrap(pdf, text, page_width - 2 * left, 8):
                         page.text(left, y + 3, line, spaced=False)
                         y += LINE
+            if shuffled:
+                page.flush_shuffled(seed=number)
     data = bytes(pdf.output())
     if rotate or rotate_flag_only:
         data = data.replace(b"/Type /Page\n", f"/Type /Page\n/Rotate {rotate or 90}\n".encode())

@@ -62,12 +62,15 @@ def assemble_report(
     labels: list[str] = []
     headers: list[list[str]] = []  # the heading rows right above the table, if any
     rows_since_heading = 0
+    skipped: str | None = None  # why a table before the report's was not it
     for raw in cell_rows:
         cells = [clean_cell(c) for c in raw]
         while cells and not cells[-1]:
             cells.pop()
         if len(cells) < 6 or not all(is_clean_int(c) for c in cells[-5:]):
-            if not saw_table_row and cells:
+            if rows and totals is None and cells and (skipped := other_table(labels, headers)):
+                rows, labels, headers = [], [], []  # that table was another (a trend): the report may follow
+            if not rows and cells:
                 texts = [c for c in cells if c]
                 if len(texts) >= 3 and not any(is_clean_int(c) for c in texts):
                     headers, rows_since_heading = [*headers[-1:], texts], 0
@@ -97,7 +100,7 @@ def assemble_report(
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
     if not saw_table_row:
         raise NotAReport(without_table(text))
-    if reason := other_table(labels, headers):
+    if reason := other_table(labels, headers) or (skipped if not rows else None):
         raise NotAReport(reason)
     if totals is None:
         raise NotAReport("table cut off: no TOTAAL AMR row")
