@@ -293,3 +293,41 @@ def pdf_without_unicode(report: ParsedReport) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def two_up_pdf(report: ParsedReport) -> bytes:
+    """The table printed two pages to a sheet: the first half of the rows on the left, the rest and
+    TOTAAL AMR on the right, each half under its own (abbreviated) header; the region in a parameter
+    line above."""
+    from tests.report_renderers import body, dutch, footnote_text, period_text, region_cell
+
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    page = _Page(pdf, letter_spacing=0.0, char_spacing=0.0)
+    page.text(12, 14, "Transparantie van klantprofielen", size=13, bold=True)
+    page.text(12, 21, period_text(report), size=10, bold=True)
+    page.text(12, 27, f"Arbeidsmarktregio: {region_cell(report)}", size=8)
+    rows = body(report)
+    half = (len(rows) + 1) // 2
+    pdf.set_font("Helvetica", style="B", size=7)
+    name_width = max(pdf.get_string_width(label) for label, _ in rows) + 4
+    half_width = name_width + 5 * 15
+    for side, chunk in enumerate((rows[:half], rows[half:])):
+        left = 12 + side * (half_width + 10)
+        x = left
+        for width, label in zip([name_width, *[15.0] * 5], ["Gemeente", "Gem. prof.", "Gem. geen", "UWV prof.",
+                                                            "UWV geen", "Totaal"], strict=True):
+            page.text(x, 36, label, size=6, bold=True)
+            x += width
+        for index, (label, counts) in enumerate(chunk):
+            y = 42 + 4.5 * index
+            page.text(left, y, label, size=7, bold=label == "TOTAAL AMR")
+            x = left + name_width
+            for count in counts:
+                page.text(x, y, dutch(count), size=7, align="R", width=14)
+                x += 15
+    if (footnote := footnote_text(report)) is not None:
+        for index, line in enumerate(_wrap(pdf, footnote, 260, 7)):
+            page.text(12, 42 + 4.5 * half + 8 + 4 * index, line, size=7, spaced=False)
+    return bytes(pdf.output())

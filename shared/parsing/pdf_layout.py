@@ -39,7 +39,7 @@ class Line(NamedTuple):
 
 def page_lines(words: Sequence[Word]) -> list[str]:
     """The page's lines of text, top first."""
-    return [line.text for line in join_wrapped_cells(group_lines(words))]
+    return [line.text for line in join_wrapped_cells(unfold_side_by_side(group_lines(words)))]
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:
@@ -109,6 +109,48 @@ def _letter_gaps(line: list[Word]) -> list[float]:
     return limits
 
 
+def unfold_side_by_side(lines: list[Line]) -> list[Line]:
+    """A table printed in two halves side by side (two pages to a sheet): each line holding a row of
+    each half is cut in two, and the right halves follow the left ones, as the table reads."""
+    out: list[Line] = []
+    right_halves: list[Line] = []
+    for line in lines:
+        cut = _second_row_start(line.words)
+        if cut is None and right_halves and line.words[-1].right < right_halves[0].words[0].left \
+                and _counts_start(line) is not None:
+            out.append(line)  # the left half runs a row longer than the right
+            continue
+        if cut is None:
+            out += right_halves
+            right_halves = []
+            out.append(line)
+            continue
+        left, right = line.words[:cut], line.words[cut:]
+        out.append(Line(left, *_join(left)))
+        right_halves.append(Line(right, *_join(right)))
+    return out + right_halves
+
+
+def _second_row_start(words: list[Word]) -> int | None:
+    """Where a second row begins on a line of two (a label and five counts, twice), else None."""
+    if len(words) < 12 or not is_clean_int(words[-1].text):
+        return None
+    numeric = [is_clean_int(w.text) for w in words]
+    if not all(numeric[-5:]) or numeric[-6]:
+        return None
+    cut = len(words) - 6
+    while cut > 0 and not numeric[cut - 1]:  # back over the second row's label
+        cut -= 1
+    if cut < 6 or not all(numeric[cut - 5:cut]) or numeric[cut - 6]:
+        return None
+    # Counts in columns of their own, not the glyphs of letter-spaced figures.
+    height = max(w.top - w.bottom for w in words)
+    for run in (words[cut - 5:cut], words[-5:]):
+        if any(b.left - a.right < 0.6 * height for a, b in zip(run, run[1:], strict=False)):
+            return None
+    return cut
+
+
 def join_wrapped_cells(lines: list[Line]) -> list[Line]:
     """Where the label cells of a table row wrapped over lines of their own (a browser's print of a
     narrow table: cells centred vertically, so the counts sit between the pieces of a two-line name),
@@ -122,7 +164,7 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
     height = median(lines[i].height for i in rows)
     first = rows[0]
     pieces = _label_pieces(lines, rows, counts_left, height)
-    unlabelled = [i for i in rows if lines[i].words[0].left >= counts_left]
+    unlabelled = [i for i, at in counts_at.items() if at == 0]
     # A region cell wrapped over rows leaves a different piece before the name in each (a region
     # printed in full on every row leaves the same one).
     region_pieces = {cells[0] for i in rows if len(cells := lines[i].text.split("\t")) > 6}

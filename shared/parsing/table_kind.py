@@ -9,7 +9,7 @@ from collections.abc import Sequence
 NO_ROWS = "not a report table: no rows of a municipality and five counts"
 _PERIOD_LABEL = re.compile(r"\b(?:19|20)\d{2}\b|\bq[1-4]\b|kwartaal", re.IGNORECASE)
 _COUNTRY_TOTAL = re.compile(r"^(?:totaal\s+)?(?:nederland|landelijk)$", re.IGNORECASE)
-_REPORT_COLUMNS = re.compile(r"sonar|profiel|klant", re.IGNORECASE)
+_REPORT_COLUMNS = re.compile(r"sonar|profiel|prof\.|klant|uwv", re.IGNORECASE)
 _MAIL_HEADER = re.compile(r"^[ \t>*]*(?:van|from|aan|to|cc|onderwerp|subject|verzonden|sent|datum|date)[ \t]*:",
                           re.IGNORECASE | re.MULTILINE)
 _MEMO = re.compile(r"^[ \t>*#]*(?:memo|notitie|nota|verslag)\b", re.IGNORECASE | re.MULTILINE)
