@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from openpyxl import Workbook
 
 from shared.models import Finding, ParsedReport
@@ -14,6 +15,7 @@ from shared.parsing import NotAReport, parse_report
 from shared.reconcile import reconcile
 from tests.pdf_producers import pdf_without_unicode
 from tests.report_renderers import PRODUCER_VARIANTS, expected_document, render_variant, sample_report
+from tests.unit.test_parse_properties import reports
 
 SEEDS = ["midden-limburg", "west-brabant", "tricky"]
 
@@ -124,3 +126,12 @@ def test_a_report_behind_a_trend_sheet_is_read_and_the_trend_alone_is_refused() 
     assert parse_report(render_variant(report, "xlsx-behind-a-trend-sheet-at-c5")).rows == report.rows
     with pytest.raises(NotAReport, match="its rows are periods"):
         parse_report(_trend_csv(), name="trend.csv")
+
+
+@pytest.mark.parametrize("variant", list(PRODUCER_VARIANTS))
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(report=reports())
+def test_random_reports_survive_every_producer(variant: str, report: ParsedReport) -> None:
+    parsed = parse_report(render_variant(report, variant), name="upload")
+    assert parsed.format == PRODUCER_VARIANTS[variant][0]
+    assert parsed.model_dump(exclude={"format"}) == expected_document(report, variant)
