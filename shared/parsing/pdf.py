@@ -100,7 +100,7 @@ def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
         if first < 0 or last < first or not char_box(textpage, first, ref):
             continue
         first_box = (rect.left, rect.bottom, rect.right, rect.top)
-        if not char_box(textpage, last, ref):
+        if last != first and not char_box(textpage, last, ref):
             continue
         word = match.group().replace("\x02", "-")  # pdfium marks a hyphen that ends a line
         found.append((first, last, first_box, (rect.left, rect.bottom, rect.right, rect.top), word, spaced))
