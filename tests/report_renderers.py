@@ -86,6 +86,7 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "text-browser-select-all-cp1252-crlf": ("text", "text-producer", {"style": "browser", "encoding": "cp1252",
                                                                       "newline": "\r\n"}),
     "text-markdown-table": ("text", "text-producer", {"style": "markdown"}),
+    "text-quoted-in-a-reply": ("text", "text-producer", {"style": "quoted-reply"}),
     "text-markdown-table-nbsp": ("text", "text-producer", {"style": "markdown", "nbsp": True, "soft_hyphens": True}),
     "csv-metadata-lines": ("csv", "csv-producer", {}),
     "csv-metadata-lines-totaal-first": ("csv", "csv-producer", {"totals_first": True}),

@@ -1,7 +1,7 @@
 """Text files of one report as people make them: the table copied out of a PDF viewer (one cell per
 line), a browser's select-all copy of the web page (menu, breadcrumbs and prose around a
 tab-separated table, the region on its first row only), a table pasted from a wiki or a chat as a
-Markdown table, and names carrying soft hyphens and non-breaking spaces. Also the CSV exports of
+Markdown table, the table quoted in a plain-text reply, and names carrying soft hyphens and non-breaking spaces. Also the CSV exports of
 reporting tools (metadata lines above the table, TOTAAL AMR first, any common delimiter). Used
 through report_renderers.render(report, "text-producer" | "csv-producer")."""
 
@@ -71,6 +71,13 @@ def text_producer(report: ParsedReport, *, style: str, soft_hyphens: bool = Fals
         for label, counts in names:
             lines.append("| " + " | ".join([label, *map(number, counts)]) + " |")
         lines += ["", footnote or ""]
+    elif style == "quoted-reply":  # the table forwarded in a plain-text mail, quoted twice
+        lines += ["Van: p.jansen@gemeente.nl", "Onderwerp: RE: klantprofielen", "", "Zie hieronder.", "",
+                  "> Transparantie van klantprofielen", f"> {period_text(report)}", f"> {report.region.name}", ">"]
+        lines += ["> > " + "\t".join(HEADER)]
+        for index, (label, counts) in enumerate(names):
+            lines.append("> > " + "\t".join([region_cell(report) if index == 0 else "", label, *map(number, counts)]))
+        lines += [">", f"> {footnote or ''}"]
     else:
         raise ValueError(style)
     return newline.join(lines).encode(encoding)

@@ -14,11 +14,12 @@ from shared.parsing.table_kind import found_no_table
 from shared.parsing.textual import decode_text
 
 _TAG = re.compile(r"<[^<>\n]{0,200}>")
+_QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?", re.MULTILINE)  # a table quoted in a plain-text reply
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     """Parse a text report of either style."""
-    text = strip_markup(decode_text(data))
+    text = _QUOTE_MARKS.sub("", strip_markup(decode_text(data)))
     return parse_lines(text, fmt="text", name=name)
 
 
