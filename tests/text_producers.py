@@ -1,9 +1,10 @@
 """Text files of one report as people make them: the table copied out of a PDF viewer (one cell per
 line), a browser's select-all copy of the web page (menu, breadcrumbs and prose around a
 tab-separated table, the region on its first row only), a table pasted from a wiki or a chat as a
-Markdown table, the table quoted in a plain-text reply, and names carrying soft hyphens and non-breaking spaces. Also the CSV exports of
-reporting tools (metadata lines above the table, TOTAAL AMR first, any common delimiter). Used
-through report_renderers.render(report, "text-producer" | "csv-producer")."""
+Markdown table, the table quoted in a plain-text reply, and names carrying soft hyphens and
+non-breaking spaces. Also the CSV exports of reporting tools (metadata lines above the table, TOTAAL
+AMR first, any common delimiter). Used through report_renderers.render(report, "text-producer" |
+"csv-producer")."""
 
 from __future__ import annotations
 
