@@ -71,11 +71,11 @@ def _page_words(document: pdfium.PdfDocument, index: int) -> list[Word]:
 Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 
-def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
+def _words(textpage: pdfium.PdfTextPage, turn: Callable[[Box], Box] | None = None) -> list[Word]:
     """Words as pdfium separates them (it inserts spaces and line breaks at gaps and jumps), each
     boxed by its first and last character: two native calls a word instead of one a character.
-    Boxes are turned so that the text reads left to right (a page drawn rotated under /Rotate 90
-    or 270 has its text running up or down the page)."""
+    Boxes are turned so that the text reads left to right: a page drawn rotated under /Rotate 90 or
+    270 has its text running up or down the page, and is read again turned (`turn`)."""
     count = textpage.count_chars()
     if count <= 0:
         return []
@@ -84,7 +84,8 @@ def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
     rect = pdfium_c.FS_RECTF()
     ref = ctypes.byref(rect)
     char_box = pdfium_c.FPDFText_GetLooseCharBox
-    found: list[tuple[int, int, Box, Box, str, bool]] = []
+    votes: list[tuple[Box, Box]] = []  # first and last glyph of the first words: which way the text runs
+    words: list[Word] = []
     previous_end, previous_single = -2, False
     for match in _WORD.finditer(text):
         first, last = match.start(), match.end() - 1
@@ -99,22 +100,24 @@ def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
             last = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, last)
         if first < 0 or last < first or not char_box(textpage, first, ref):
             continue
-        first_box = (rect.left, rect.bottom, rect.right, rect.top)
+        first_box: Box = (rect.left, rect.bottom, rect.right, rect.top)
         if last != first and not char_box(textpage, last, ref):
             continue
+        last_box: Box = (rect.left, rect.bottom, rect.right, rect.top)
+        if turn is None and not single and len(votes) < 40:
+            votes.append((first_box, last_box))
+        elif turn is not None:
+            first_box, last_box = turn(first_box), turn(last_box)
+        (left, bottom, _, top), (_, last_bottom, right, last_top) = first_box, last_box
         word = match.group().replace("\x02", "-")  # pdfium marks a hyphen that ends a line
-        found.append((first, last, first_box, (rect.left, rect.bottom, rect.right, rect.top), word, spaced))
-    turn = _reading_turn([(a, b) for _, _, a, b, word, _ in found if len(word) > 1])
-    words: list[Word] = []
-    for first, last, first_box, last_box, word, spaced in found:
-        (left, bottom, _, top), (_, last_bottom, right, last_top) = turn(first_box), turn(last_box)
-        centre = (last_bottom + last_top) / 2
-        if not (bottom <= centre <= top and right >= left):  # the "word" wraps or jumps back
-            words.extend(_char_words(textpage, first, last, turn))
+        if not (bottom <= (last_bottom + last_top) / 2 <= top and right >= left):  # wraps or jumps back
+            words.extend(_char_words(textpage, first, last, turn or _UPRIGHT))
         elif last_top - last_bottom < 0.8 * (top - bottom) and last_bottom > bottom + 0.1 * (top - bottom):
-            words.extend(_char_words(textpage, first, last, turn))  # ends in a raised footnote reference
+            words.extend(_char_words(textpage, first, last, turn or _UPRIGHT))  # ends in a raised reference
         else:
             words.append(Word(left, min(bottom, last_bottom), right, max(top, last_top), word, spaced))
+    if turn is None and (reading := _reading_turn(votes)) is not _UPRIGHT:
+        return _words(textpage, reading)
     return words
 
 
@@ -122,15 +125,19 @@ def _reading_turn(pairs: list[tuple[Box, Box]]) -> Callable[[Box], Box]:
     """How to turn boxes so that the text reads left to right: the way most words run, first glyph to
     last. Keeps the orientation of a page whose /Rotate only turns the view of horizontal text."""
     votes = {"right": 0, "up": 0, "down": 0, "left": 0}
-    for (left, bottom, right, top), (last_left, last_bottom, last_right, last_top) in pairs[:40]:
+    for (left, bottom, right, top), (last_left, last_bottom, last_right, last_top) in pairs:
         dx = (last_left + last_right - left - right) / 2
         dy = (last_bottom + last_top - bottom - top) / 2
         votes[("right" if dx > 0 else "left") if abs(dx) >= abs(dy) else ("up" if dy > 0 else "down")] += 1
     return _TURNS[max(votes, key=votes.__getitem__)]
 
 
+def _UPRIGHT(box: Box) -> Box:  # noqa: N802 - a constant function, compared by identity
+    return box
+
+
 _TURNS: dict[str, Callable[[Box], Box]] = {
-    "right": lambda box: box,
+    "right": _UPRIGHT,
     "up": lambda box: (box[1], -box[2], box[3], -box[0]),  # reads upwards: x from y, lines go right
     "down": lambda box: (-box[3], box[0], -box[1], box[2]),
     "left": lambda box: (-box[2], -box[3], -box[0], -box[1]),

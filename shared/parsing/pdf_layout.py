@@ -143,12 +143,13 @@ def _second_row_start(words: list[Word]) -> int | None:
         cut -= 1
     if cut < 6 or not all(numeric[cut - 5:cut]) or numeric[cut - 6]:
         return None
-    # Counts in columns of their own, not the glyphs of letter-spaced figures.
-    height = max(w.top - w.bottom for w in words)
-    for run in (words[cut - 5:cut], words[-5:]):
-        if any(b.left - a.right < 0.6 * height for a, b in zip(run, run[1:], strict=False)):
-            return None
-    return cut
+    return cut if _apart(words[cut - 5:cut]) and _apart(words[-5:]) else None
+
+
+def _apart(counts: Sequence[Word]) -> bool:
+    """Counts in columns of their own, not the glyphs of letter-spaced figures."""
+    height = max(w.top - w.bottom for w in counts)
+    return all(b.left - a.right >= 0.6 * height for a, b in zip(counts, counts[1:], strict=False))
 
 
 def join_wrapped_cells(lines: list[Line]) -> list[Line]:
@@ -244,7 +245,7 @@ def _counts_start(line: Line) -> int | None:
     words = line.words
     if not is_dutch_int(words[-1].text):
         return None
-    if len(words) >= 5 and all(is_clean_int(w.text) and not w.spaced for w in words[-5:]):
+    if len(words) >= 5 and all(is_clean_int(w.text) for w in words[-5:]) and _apart(words[-5:]):
         return len(words) - 5  # the common case: a word a count (not glyphs of letter-spaced counts)
     cells = split_line(line.text)
     if len(cells) < 5 or not all(is_dutch_int(cell) for cell in cells[-5:]):
