@@ -88,4 +88,17 @@ def html_producer(report: ParsedReport, *, style: str, totals_first: bool = Fals
                 f"<tr>{''.join(f'<td><p class=MsoNormal><b>{esc(h)}</b></p></td>' for h in HEADER[1:])}</tr>"
                 f"{trs}</table><p class=MsoNormal>{footnote}</p></body></html>")
         return page.encode("utf-8")
+    if style == "footnote-references":  # <sup> references in cells, the notes under the table
+        trs = []
+        for index, (label, counts) in enumerate(rows):
+            name = f"{esc(label)}<sup>2</sup>" if index == 0 and label != "TOTAAL AMR" else esc(label)
+            cells = [dutch(n) + ("<sup><a href='#n1'>1</a></sup>" if label == "TOTAAL AMR" and i == 4 else "")
+                     for i, n in enumerate(counts)]
+            trs.append(f"<tr><th scope='row'>{name}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Klantprofielen {period_text(report)}</title>"
+                f"</head><body><h1>{esc(region_cell(report))}</h1><p>{period_text(report)}</p><table><thead><tr>"
+                + "".join(f"<th>{esc(h)}</th>" for h in HEADER[1:]) + "</tr></thead><tbody>" + "".join(trs)
+                + f"</tbody></table><ol><li id='n1'>Inclusief onbekende woongemeente.</li><li>Cijfers over het "
+                f"hele kwartaal.</li></ol><p>{footnote}</p></body></html>")
+        return page.encode("utf-8")
     raise ValueError(style)

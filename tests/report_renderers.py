@@ -100,6 +100,7 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "html-split-over-tables": ("html", "html-producer", {"style": "split-tables"}),
     "html-split-over-tables-totaal-first": ("html", "html-producer", {"style": "split-tables", "totals_first": True}),
     "html-mail-saved-by-outlook": ("html", "html-producer", {"style": "mail"}),
+    "html-footnote-references-in-sup": ("html", "html-producer", {"style": "footnote-references"}),
     "xlsx-behind-a-trend-sheet-at-c5": ("xlsx", "xlsx-producer", {"trend_sheet": True, "offset": (4, 2)}),
     "xlsx-region-code-in-a-metadata-line": ("xlsx", "xlsx-producer", {"metadata": True}),
     "ods-region-code-in-a-metadata-line": ("ods", "ods", {"metadata": True, "offset": (2, 1)}),

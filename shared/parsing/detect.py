@@ -30,6 +30,8 @@ def detect_format(data: bytes, name: str | None = None) -> ReportFormat:
     if data.startswith(ole2.SIGNATURE):
         return _ole2_format(data)
     lowered = head.lower().removeprefix(b"\xef\xbb\xbf").lstrip()
+    if b"<office:document" in lowered and b"opendocument.spreadsheet" in lowered:
+        raise NotAReport("unsupported format: a flat OpenDocument spreadsheet (.fods); save it as .ods")
     if lowered.startswith(_HTML_STARTS) or b"<table" in data[:200_000].lower():
         return "html"
     if _looks_like_csv(data, hinted=(name or "").lower().endswith(".csv")):

@@ -28,6 +28,8 @@ def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     tree.strip_tags(_NOT_TEXT)
     for hidden in tree.css(_HIDDEN):  # labels for screen readers only, and what is not shown at all
         hidden.decompose()
+    for reference in tree.css("td sup, th sup"):  # a footnote reference ('Land van Cuijk²', '2.537¹')
+        reference.decompose()
     # Headings first, so the period and region in the page title win over a date in the chrome.
     headings = "\n".join(node.text() for node in tree.css(_HEADINGS))
     body = tree.body if tree.body is not None else tree.root

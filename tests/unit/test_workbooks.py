@@ -137,6 +137,10 @@ OFFICE_REFUSALS = {
                          "^unsupported format: a password-protected Office file$"),
     "ole2-without-workbook": (_rename_stream(_xls_with_cells({(0, 0): "x"}), "Workbook", "Contents"),
                               r"^unsupported format: a legacy Office \(OLE2\) file without a workbook$"),
+    "flat-ods": (b'<?xml version="1.0"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+                 b'office:1.0" office:mimetype="application/vnd.oasis.opendocument.spreadsheet"><office:body>'
+                 b"<table:table/></office:body></office:document>",
+                 r"^unsupported format: a flat OpenDocument spreadsheet \(\.fods\); save it as \.ods$"),
     "odt": (_ods_with_rows("", mimetype="application/vnd.oasis.opendocument.text"),
             "^unsupported format: an OpenDocument text file, not a spreadsheet$"),
     "ods-broken-content": (_ods_with_rows("<table:table-row><table:table-cell"),
