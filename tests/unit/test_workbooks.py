@@ -156,3 +156,36 @@ def test_other_office_files_are_refused_with_a_reason_naming_them(case: str) -> 
     with pytest.raises(NotAReport, match=reason) as caught:
         parse_report(data)
     assert "\n" not in caught.value.reason
+
+
+def _compound_file_with_a_small_stream(payload: bytes) -> bytes:
+    """A version 3 compound file whose one stream is under 4096 bytes, so it lives in the mini stream:
+    sector 0 the FAT, 1 the directory, 2 the mini FAT, 3 the mini stream."""
+    end, free, fat_sector = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIII", header, 0x2C, 1, 1, 0, 4096, 2, 1, end, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *[free] * 108)
+    fat = struct.pack("<128I", fat_sector, end, end, end, *[free] * 124)
+
+    def entry(name: str, kind: int, start: int, size: int) -> bytes:
+        raw = bytearray(128)
+        encoded = name.encode("utf-16-le") + b"\x00\x00"
+        raw[:len(encoded)] = encoded
+        struct.pack_into("<HB", raw, 64, len(encoded), kind)
+        struct.pack_into("<IQ", raw, 116, start, size)
+        return bytes(raw)
+
+    mini_sectors = -(-len(payload) // 64)
+    directory = entry("Root Entry", 5, 3, mini_sectors * 64) + entry("Workbook", 2, 0, len(payload)) + bytes(256)
+    mini_fat = struct.pack("<128I", *range(1, mini_sectors), end, *[free] * (128 - mini_sectors))
+    return bytes(header) + fat + directory + mini_fat + payload.ljust(512, b"\x00")
+
+
+def test_a_stream_in_the_mini_stream_is_read_whole() -> None:
+    payload = bytes(range(200))
+    container = CompoundFile(_compound_file_with_a_small_stream(payload))
+    assert container.stream_names() == {"Workbook"}
+    assert container.read_stream("Workbook") == payload
+    assert detect_format(_compound_file_with_a_small_stream(payload)) == "xls"
