@@ -105,6 +105,9 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "xlsx-region-code-in-a-metadata-line": ("xlsx", "xlsx-producer", {"metadata": True}),
     "ods-region-code-in-a-metadata-line": ("ods", "ods", {"metadata": True, "offset": (2, 1)}),
     "ods-numbers-as-text-no-formulas": ("ods", "ods", {"numbers": "text", "formulas": False}),
+    "ods-spacer-columns-at-c5": ("ods", "ods", {"spacers": True, "offset": (4, 2)}),
+    "xlsx-spacer-columns-behind-a-trend-sheet": ("xlsx", "xlsx-producer", {"spacers": True, "trend_sheet": True}),
+    "xls-spacer-columns": ("xls", "xls", {"spacers": True}),
     "xls-region-code-in-a-metadata-line-behind-a-trend-sheet": ("xls", "xls", {"metadata": True,
                                                                                "trend_sheet": True}),
 }

@@ -26,8 +26,8 @@ Cell = str | int | None
 
 
 def sheet_layout(report: ParsedReport, *, numbers: str = "number", title: bool = True, footnote: bool = True,
-                 region_column: bool = True, metadata: bool = False, offset: tuple[int, int] = (0, 0)
-                 ) -> tuple[list[list[Cell]], int, int]:
+                 region_column: bool = True, metadata: bool = False, offset: tuple[int, int] = (0, 0),
+                 spacers: bool = False) -> tuple[list[list[Cell]], int, int]:
     """The report sheet's cells (rows of cells, offset down and right) and where the body starts and
     ends (first and last row index of the municipalities and TOTAAL AMR), for the region cell's span."""
     from tests.report_renderers import HEADER, SUBHEADER, body, footnote_text, period_text, region_cell
@@ -47,6 +47,8 @@ def sheet_layout(report: ParsedReport, *, numbers: str = "number", title: bool =
     last = len(rows) - 1
     if footnote and (text := footnote_text(report)) is not None:
         rows += [[], [text]]
+    if spacers:  # empty columns between the groups of counts, as a layout leaves them
+        rows = [[*row[:4], None, *row[4:6], None, *row[6:]] if len(row) >= 7 else row for row in rows]
     down, right = offset
     shifted = [[] for _ in range(down)] + [[None] * right + row if row else [] for row in rows]
     return shifted, first + down, last + down
@@ -99,7 +101,7 @@ def _ods_table(name: str, rows: list[list[Cell]], body: tuple[int, int] | None, 
              f'<table:table-column table:number-columns-repeated="{LIBREOFFICE_COLUMNS}"/>']
     for index, row in enumerate(rows):
         in_body = body is not None and body[0] <= index <= body[1]
-        region_column = len(row) - 7 if in_body else -1
+        region_column = _region_column(rows[body[0]]) if body and in_body else -1
         cells = []
         covered = 0
         for column, value in enumerate(row):
@@ -129,6 +131,12 @@ def _ods_table(name: str, rows: list[list[Cell]], body: tuple[int, int] | None, 
     return "".join(parts)
 
 
+def _region_column(first_body_row: list[Cell]) -> int:
+    """Where the region cell is in the body's first row (-1: none): a region, a name and five counts."""
+    filled = [index for index, value in enumerate(first_body_row) if value is not None]
+    return filled[0] if len(filled) >= 7 else -1
+
+
 def _ods_cell(value: Cell, attributes: str = "") -> str:
     if value is None or value == "":
         return f"<table:table-cell{attributes}/>"
@@ -148,11 +156,12 @@ def xls(report: ParsedReport, *, trend_sheet: bool = False, **layout: Any) -> by
             for c, value in enumerate(row):
                 trend.write(r, c, value)
     sheet = workbook.add_sheet("Klantprofielen")
+    region = _region_column(rows[first])
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if value is None:
                 continue
-            if r == first and c < len(row) - 6:  # the region cell, merged down the body as in the web table
+            if r == first and c == region:  # the region cell, merged down the body as in the web table
                 sheet.write_merge(first, last, c, c, value)
             else:
                 sheet.write(r, c, value)
@@ -175,10 +184,8 @@ def xlsx(report: ParsedReport, *, trend_sheet: bool = False, **layout: Any) -> b
         sheet = workbook.create_sheet("Klantprofielen")
     for row in rows:
         sheet.append(row)
-    body_rows = rows[first]
-    if len(body_rows) >= 7 and body_rows[-7] is not None:
-        column = len(body_rows) - 6
-        sheet.merge_cells(start_row=first + 1, start_column=column, end_row=last + 1, end_column=column)
+    if (region := _region_column(rows[first])) >= 0:
+        sheet.merge_cells(start_row=first + 1, start_column=region + 1, end_row=last + 1, end_column=region + 1)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -98,8 +98,8 @@ def assemble_report(
         rows.append(_row(label, numbers))
         if len(rows) > MAX_ROWS:
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
-    if not saw_table_row:
-        raise NotAReport(without_table(text))
+    if not saw_table_row:  # a memo or a mail comes as text, a web page or a PDF; a sheet is no prose
+        raise NotAReport(without_table(text) if fmt in ("text", "html", "pdf") else NO_ROWS)
     if reason := other_table(labels, headers) or (skipped if not rows else None):
         raise NotAReport(reason)
     if totals is None:
@@ -125,6 +125,21 @@ def assemble_report(
         )
     except ValidationError as exc:
         raise NotAReport(f"not a valid report: {exc.errors()[0]['msg']}") from None
+
+
+def without_empty_columns(rows: list[list[str]]) -> list[list[str]]:
+    """The rows without the columns empty in every row (spacer columns of a layout), so that a
+    report's five counts sit side by side however they were laid out."""
+    width = max((len(row) for row in rows), default=0)
+    filled = [False] * width
+    for row in rows:
+        for index, cell in enumerate(row):
+            if not filled[index] and cell.strip():
+                filled[index] = True
+    if all(filled):
+        return rows
+    keep = [index for index, used in enumerate(filled) if used]
+    return [[row[index] for index in keep if index < len(row)] for row in rows]
 
 
 def _region_elsewhere(text: str, known: str | None, footnote: tuple[str, Register] | None,

@@ -8,7 +8,7 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from shared.models import ParsedReport
-from shared.parsing.common import assemble_report
+from shared.parsing.common import assemble_report, without_empty_columns
 from shared.parsing.dutch import is_dutch_int
 from shared.parsing.errors import NotAReport
 from shared.parsing.textual import decode_text
@@ -41,8 +41,8 @@ def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     first_error: NotAReport | None = None
     for table in candidates:
         try:
-            return assemble_report("html", [row for part in table_parts(tree, table) for row in table_rows(part)],
-                                   text, name_hint=name)
+            rows = [row for part in table_parts(tree, table) for row in table_rows(part)]
+            return assemble_report("html", without_empty_columns(rows), text, name_hint=name)
         except NotAReport as exc:
             first_error = first_error or exc
     raise first_error or NotAReport("not a report table")

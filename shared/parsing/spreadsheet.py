@@ -8,7 +8,7 @@ import io
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from shared.models import ParsedReport, ReportFormat
-from shared.parsing.common import assemble_report
+from shared.parsing.common import assemble_report, without_empty_columns
 from shared.parsing.errors import NotAReport
 
 MAX_ROWS = 10_000
@@ -26,7 +26,7 @@ def parse_workbook(fmt: ReportFormat, checked: bytes, *, name: str | None) -> Pa
             if sheet.typ != SheetTypeEnum.WorkSheet:
                 continue
             values = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False, nrows=MAX_ROWS)
-            rows = [[cell_text(value) for value in row] for row in values]
+            rows = without_empty_columns([[cell_text(value) for value in row] for row in values])
             text = "\n".join("\t".join(row) for row in rows)
             try:
                 return assemble_report(fmt, rows, text, name_hint=name)
