@@ -19,7 +19,7 @@ from shared.parsing.regions import (
     region_parameter,
     split_region_code,
 )
-from shared.parsing.table_kind import other_table, without_table
+from shared.parsing.table_kind import NO_ROWS, other_table, without_table
 
 _FOOTNOTE = re.compile(
     # The region is bounded: the table header's "Arbeidsmarktregio" must not start a match.
