@@ -331,3 +331,39 @@ def two_up_pdf(report: ParsedReport) -> bytes:
         for index, line in enumerate(_wrap(pdf, footnote, 260, 7)):
             page.text(12, 42 + 4.5 * half + 8 + 4 * index, line, size=7, spaced=False)
     return bytes(pdf.output())
+
+
+def columns_over_two_pages(report: ParsedReport) -> bytes:
+    """A wide sheet printed on two pages: the region and name columns and the municipal counts on the
+    first, the names again (repeated at left) with the UWV counts and the total on the second."""
+    from tests.report_renderers import HEADER, SUBHEADER, body, dutch, footnote_text, period_text, region_cell
+
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    page = _Page(pdf, letter_spacing=0.0, char_spacing=0.0)
+    rows = body(report)
+    pdf.set_font("Helvetica", size=8)
+    region_width = pdf.get_string_width(region_cell(report)) + 6
+    name_width = max(pdf.get_string_width(label) for label, _ in rows) + 8
+    for number, (columns, with_region) in enumerate((((0, 1), True), ((2, 3, 4), False)), start=1):
+        pdf.add_page()
+        page.text(12, 12, f"Klantprofielen {period_text(report)}", size=7, spaced=False)
+        page.text(180, 12, f"Pagina {number}", size=7, spaced=False)
+        if number == 1:
+            page.text(12, 19, f"{period_text(report)}  {report.region.name}", size=9, bold=True)
+        left = 12 + (region_width if with_region else 0)
+        page.text(left, 24, HEADER[1], size=7, bold=True)
+        for offset, column in enumerate(columns):
+            page.text(left + name_width + 28 * offset, 24, HEADER[2 + column] or HEADER[1 + column], size=7, bold=True)
+            page.text(left + name_width + 28 * offset, 28, SUBHEADER[2 + column], size=7, bold=True)
+        for index, (label, counts) in enumerate(rows):
+            y = 36 + 5 * index
+            if with_region and index == 0:
+                page.text(12, y, region_cell(report))
+            page.text(left, y, label, bold=label == "TOTAAL AMR")
+            for offset, column in enumerate(columns):
+                page.text(left + name_width + 28 * offset, y, dutch(counts[column]), align="R", width=24)
+        if number == 2 and (footnote := footnote_text(report)) is not None:
+            for index, line in enumerate(_wrap(pdf, footnote, 180, 8)):
+                page.text(12, 36 + 5 * len(rows) + 6 + 4 * index, line, spaced=False)
+    return bytes(pdf.output())

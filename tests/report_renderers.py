@@ -77,6 +77,7 @@ PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
                                                                   "rows_per_page": 5}),
     "pdf-trend-table-on-the-page-before": ("pdf", "pdf-producer", {"trend_page": True}),
     "pdf-two-pages-to-a-sheet": ("pdf", "pdf-two-up", {}),
+    "pdf-columns-over-two-pages": ("pdf", "pdf-columns-over-two-pages", {}),
     "text-copied-from-a-pdf-viewer": ("text", "text-producer", {"style": "pdf-viewer"}),
     "text-copied-from-a-pdf-viewer-totaal-first": ("text", "text-producer", {"style": "pdf-viewer",
                                                                             "totals_first": True}),
@@ -376,7 +377,8 @@ def _register_producers() -> None:
     _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
                        "pdf-producer": pdf_producers.producer_pdf, "text-producer": text_producers.text_producer,
                        "csv-producer": text_producers.csv_producer, "html-producer": html_producers.html_producer,
-                       "xlsx-producer": spreadsheet_renderers.xlsx, "pdf-two-up": pdf_producers.two_up_pdf})
+                       "xlsx-producer": spreadsheet_renderers.xlsx, "pdf-two-up": pdf_producers.two_up_pdf,
+                       "pdf-columns-over-two-pages": pdf_producers.columns_over_two_pages})
 
 
 _register_producers()

@@ -19,7 +19,7 @@ from shared.parsing.regions import (
     region_parameter,
     split_region_code,
 )
-from shared.parsing.table_kind import NO_ROWS, other_table, without_table
+from shared.parsing.table_kind import NO_ROWS, found_no_table, other_table, without_table
 
 _FOOTNOTE = re.compile(
     # The region is bounded: the table header's "Arbeidsmarktregio" must not start a match.
@@ -53,7 +53,48 @@ def assemble_report(
     title_region: str | None = None,
 ) -> ParsedReport:
     """Build the report from rows of cells (name cell, then five numbers, optionally a region cell
-    before the name) and the surrounding text (title, footnote)."""
+    before the name) and the surrounding text (title, footnote). A table whose columns were printed
+    on two pages (the names repeated, some counts on each) is joined by municipality name."""
+    rows = list(cell_rows)
+    try:
+        return _assemble(fmt, rows, text, name_hint=name_hint, title_region=title_region)
+    except NotAReport as exc:
+        if not found_no_table(exc.reason) or not (joined := rows_joined_by_name(rows)):
+            raise
+    return _assemble(fmt, joined, text, name_hint=name_hint, title_region=title_region)
+
+
+def rows_joined_by_name(cell_rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Rows of a name and some of the counts, joined by name into rows of five counts in the order
+    their parts appear (the left page's columns, then the right page's); rows that do not make five
+    are left out."""
+    parts: dict[str, list[str]] = {}
+    lead: dict[str, list[str]] = {}  # the cells before the name in its first part (a region cell)
+    for raw in cell_rows:
+        cells = [c for c in (clean_cell(c) for c in raw) if c]
+        if cells and " " in cells[-1] and is_clean_int(cells[-1].rsplit(" ", 1)[1]):
+            cells = [*cells[:-1], *_peel_counts(cells[-1])]  # counts after the name, spaces apart
+        counts = 0
+        while counts < len(cells) - 1 and is_clean_int(cells[-1 - counts]):
+            counts += 1
+        if not 1 <= counts <= 4:
+            continue
+        name = cells[-1 - counts]
+        parts.setdefault(name, []).extend(cells[-counts:])
+        lead.setdefault(name, cells[:-1 - counts])
+    return [[*lead[name], name, *counts] for name, counts in parts.items() if len(counts) == 5]
+
+
+def _peel_counts(cell: str) -> list[str]:
+    tokens = cell.split()
+    at = len(tokens)
+    while at > 1 and is_clean_int(tokens[at - 1]):
+        at -= 1
+    return [" ".join(tokens[:at]), *tokens[at:]]
+
+
+def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, *, name_hint: str | None,
+              title_region: str | None) -> ParsedReport:
     region_code: int | None = None
     region_name: str | None = None
     rows: list[Row] = []

@@ -48,13 +48,16 @@ def region_parameter(text: str) -> str | None:
 
 
 def region_after_period(text: str) -> str | None:
-    """'Vierde kwartaal 2020  West-Brabant' -> 'West-Brabant' (the PDF edition's title line)."""
-    period = period_match(text)
-    match = _REST_OF_LINE.match(text, period.end()) if period else None
-    if not match:
-        return None
-    candidate = match.group(1).strip().lstrip("-\u2013\u2014:|, ").strip()  # 'kwartaal 2021 - Regio'
-    return candidate if candidate and not is_dutch_int(candidate.split()[-1]) else None
+    """'Vierde kwartaal 2020  West-Brabant' -> 'West-Brabant' (the PDF edition's title line); after the
+    first period mention, or a later one that a region name follows (under a running page header)."""
+    for index, period in enumerate(PERIOD.finditer(text)):
+        match = _REST_OF_LINE.match(text, period.end())
+        if not match:
+            continue
+        candidate = match.group(1).strip().lstrip("-\u2013\u2014:|, ").strip()  # 'kwartaal 2021 - Regio'
+        if candidate and not is_dutch_int(candidate.split()[-1]) and (index == 0 or plausible_region(candidate)):
+            return candidate
+    return None
 
 
 def region_below_period(text: str) -> str | None:
