@@ -65,24 +65,27 @@ def assemble_report(
 
 
 def rows_joined_by_name(cell_rows: Sequence[Sequence[str]]) -> list[list[str]]:
-    """Rows of a name and some of the counts, joined by name into rows of five counts in the order
-    their parts appear (the left page's columns, then the right page's); rows that do not make five
-    are left out."""
-    parts: dict[str, list[str]] = {}
-    lead: dict[str, list[str]] = {}  # the cells before the name in its first part (a region cell)
-    for raw in cell_rows:
+    """Rows of a name and some of the counts, joined by name into rows of five counts: the k-th part
+    of a name with the left page's columns with its k-th part with the right page's, in the order of
+    the left page; names whose parts do not make five counts are left out."""
+    parts: dict[str, list[tuple[int, list[str], list[str]]]] = {}  # name -> (position, lead cells, counts)
+    for position, raw in enumerate(cell_rows):
         cells = [c for c in (clean_cell(c) for c in raw) if c]
         if cells and " " in cells[-1] and is_clean_int(cells[-1].rsplit(" ", 1)[1]):
             cells = [*cells[:-1], *_peel_counts(cells[-1])]  # counts after the name, spaces apart
         counts = 0
         while counts < len(cells) - 1 and is_clean_int(cells[-1 - counts]):
             counts += 1
-        if not 1 <= counts <= 4:
+        if 1 <= counts <= 4:
+            parts.setdefault(cells[-1 - counts], []).append((position, cells[:-1 - counts], cells[-counts:]))
+    joined: list[tuple[int, list[str]]] = []
+    for name, pieces in parts.items():
+        left = [piece for piece in pieces if len(piece[2]) == len(pieces[0][2])]
+        right = [piece for piece in pieces if len(piece[2]) != len(pieces[0][2])]
+        if len(left) != len(right) or any(len(a[2]) + len(b[2]) != 5 for a, b in zip(left, right, strict=True)):
             continue
-        name = cells[-1 - counts]
-        parts.setdefault(name, []).extend(cells[-counts:])
-        lead.setdefault(name, cells[:-1 - counts])
-    return [[*lead[name], name, *counts] for name, counts in parts.items() if len(counts) == 5]
+        joined += [(a[0], [*a[1], name, *a[2], *b[2]]) for a, b in zip(left, right, strict=True)]
+    return [row for _, row in sorted(joined, key=lambda item: item[0])]
 
 
 def _peel_counts(cell: str) -> list[str]:
