@@ -169,9 +169,12 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
     # A region cell wrapped over rows leaves a different piece before the name in each (a region
     # printed in full on every row leaves the same one).
     region_pieces = {cells[0] for i in rows if len(cells := lines[i].text.split("\t")) > 6}
-    if not pieces and not unlabelled and len(region_pieces) < 2:
-        return lines
     name_left = _name_column(lines, rows + pieces, counts_left)
+    # A region piece run into the name in one cell: narrow cells with less padding than a column gap.
+    run_into = [i for i in rows if lines[i].words[0].left < name_left and counts_at[i] > 0
+                and "\t" not in lines[i].text[:lines[i].starts[counts_at[i]]].rstrip()]
+    if not pieces and not unlabelled and len(region_pieces) < 2 and not run_into:
+        return lines
     labels: dict[int, list[Word]] = {i: [w for w in lines[i].words if name_left <= w.left < counts_left]
                                      for i in rows}
     region = [w for i in rows for w in lines[i].words if w.left < name_left]
@@ -191,7 +194,9 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
             candidates = in_run if len(in_run) == 1 else rows
             nearest = min(candidates, key=lambda i: abs(lines[i].centre - lines[index].centre))
             labels[nearest] += [w for w in lines[index].words if w.left >= name_left]
-    region_text = _join_pieces(_lines_of(region))
+    in_rows = [" ".join(w.text for w in lines[i].words if w.left < name_left) for i in rows]
+    # The region printed in full on every row, or its cell's pieces in reading order.
+    region_text = in_rows[0] if len(set(in_rows)) == 1 and in_rows[0] else _join_pieces(_lines_of(region))
     rebuilt = []
     for index, line in enumerate(lines):
         if index in pieces:

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from shared.models import Finding, ParsedReport
 from shared.parsing import NotAReport, parse_report
+from shared.parsing.pdf_layout import Word, page_lines
 from shared.reconcile import reconcile
 from tests.pdf_producers import pdf_without_unicode
 from tests.report_renderers import PRODUCER_VARIANTS, expected_document, render_variant, sample_report
@@ -135,3 +136,22 @@ def test_random_reports_survive_every_producer(variant: str, report: ParsedRepor
     parsed = parse_report(render_variant(report, variant), name="upload")
     assert parsed.format == PRODUCER_VARIANTS[variant][0]
     assert parsed.model_dump(exclude={"format"}) == expected_document(report, variant)
+
+
+def test_a_region_cell_run_into_the_name_with_less_than_a_column_gap_is_parted_from_it() -> None:
+    """A browser prints narrow cells with little padding: the region's text ends closer to the name
+    than a column gap, so only the name column, where the other rows' names start, parts them."""
+    height = 9.0
+
+    def word(text: str, left: float, top: float) -> Word:
+        return Word(left, top - height, left + 5.0 * len(text), top, text)
+
+    def counts(top: float) -> list[Word]:
+        return [word(str(n), 200.0 + 40 * i, top) for i, n in enumerate((1, 2, 3, 4, 10))]
+
+    words = [word("Cranendonck", 94, 700), *counts(700),
+             word("West-Brabant", 30, 685), word("Leudal", 94, 685), *counts(685),  # 4 pt apart: one cell
+             word("TOTAAL", 94, 670), word("AMR", 130, 670), *counts(670)]
+    # The region cell goes to the table's first row, as the rowspan cell it is.
+    assert page_lines(words) == ["West-Brabant\tCranendonck\t1\t2\t3\t4\t10", "\tLeudal\t1\t2\t3\t4\t10",
+                                 "\tTOTAAL AMR\t1\t2\t3\t4\t10"]
