@@ -4,7 +4,7 @@ yields. Every parser ends in `assemble_report`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -55,11 +55,18 @@ def assemble_report(
     """Build the report from rows of cells (name cell, then five numbers, optionally a region cell
     before the name) and the surrounding text (title, footnote). A table whose columns were printed
     on two pages (the names repeated, some counts on each) is joined by municipality name."""
-    rows = list(cell_rows)
+    seen: list[Sequence[str]] = []  # the rows read, for a second reading; lazily, as the first stops at TOTAAL AMR
+
+    def recorded() -> Iterator[Sequence[str]]:
+        for row in cell_rows:
+            seen.append(row)
+            yield row
+
     try:
-        return _assemble(fmt, rows, text, name_hint=name_hint, title_region=title_region)
+        return _assemble(fmt, recorded(), text, name_hint=name_hint, title_region=title_region)
     except NotAReport as exc:
-        if not found_no_table(exc.reason) or not (joined := rows_joined_by_name(rows)):
+        # Finding no table, the first reading has read every row.
+        if not found_no_table(exc.reason) or not (joined := rows_joined_by_name(seen)):
             raise
     return _assemble(fmt, joined, text, name_hint=name_hint, title_region=title_region)
 
