@@ -372,13 +372,13 @@ _RENDERERS: dict[str, Callable[..., bytes]] = {"pdf": _pdf, "html": _html, "text
 
 
 def _register_producers() -> None:
-    from tests import html_producers, pdf_producers, spreadsheet_renderers, text_producers
+    from tests import html_producers, pdf_print_layouts, pdf_producers, spreadsheet_renderers, text_producers
 
     _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
                        "pdf-producer": pdf_producers.producer_pdf, "text-producer": text_producers.text_producer,
                        "csv-producer": text_producers.csv_producer, "html-producer": html_producers.html_producer,
-                       "xlsx-producer": spreadsheet_renderers.xlsx, "pdf-two-up": pdf_producers.two_up_pdf,
-                       "pdf-columns-over-two-pages": pdf_producers.columns_over_two_pages})
+                       "xlsx-producer": spreadsheet_renderers.xlsx, "pdf-two-up": pdf_print_layouts.two_up_pdf,
+                       "pdf-columns-over-two-pages": pdf_print_layouts.columns_over_two_pages})
 
 
 _register_producers()

@@ -14,7 +14,7 @@ from shared.models import Finding, ParsedReport
 from shared.parsing import NotAReport, parse_report
 from shared.parsing.pdf_layout import Word, page_lines
 from shared.reconcile import reconcile
-from tests.pdf_producers import pdf_without_unicode
+from tests.pdf_print_layouts import pdf_without_unicode
 from tests.report_renderers import PRODUCER_VARIANTS, expected_document, render_variant, sample_report
 from tests.unit.test_parse_properties import reports
 
