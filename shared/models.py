@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # matters on the class, never on instances.
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
-ReportFormat = Literal["pdf", "html", "text", "csv", "xlsx"]
+ReportFormat = Literal["pdf", "html", "text", "csv", "xlsx", "ods", "xls"]
 # The four arithmetic checks (severity error) and the consistency checks (severity warning): identity
 # against the reference, and plausibility against the region's previous quarter.
 CheckName = Literal["row_total", "column_total", "percent_in_sonar", "register_size",

@@ -48,16 +48,84 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                                                 "encoding": "utf-8-sig"}),
     "xlsx": ("xlsx", {}),
     "xlsx-numbers-as-text-second-sheet": ("xlsx", {"numbers": "text", "intro_sheet": True}),
+    "ods": ("ods", {}),
+    "ods-numbers-as-text-behind-a-trend-sheet": ("ods", {"numbers": "text", "trend_sheet": True}),
+    "ods-at-c5": ("ods", {"offset": (4, 2)}),
+    "xls": ("xls", {}),
+    "xls-behind-a-trend-sheet-at-c5": ("xls", {"trend_sheet": True, "offset": (4, 2)}),
 }
+
+# Files as other producers make them (tests/unit/test_producers.py): (format parsed, renderer, options).
+PRODUCER_VARIANTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "pdf-landscape-rotate-90": ("pdf", "pdf-producer", {"rotate": 90}),
+    "pdf-landscape-rotate-270": ("pdf", "pdf-producer", {"rotate": 270}),
+    "pdf-rotate-flag-on-upright-text": ("pdf", "pdf-producer", {"rotate_flag_only": True}),
+    "pdf-letter-spaced-glyph-by-glyph": ("pdf", "pdf-producer", {"letter_spacing": 0.8}),
+    "pdf-character-spacing": ("pdf", "pdf-producer", {"char_spacing": 2}),
+    "pdf-rotated-and-letter-spaced": ("pdf", "pdf-producer", {"rotate": 270, "letter_spacing": 1.2}),
+    "pdf-footnote-markers": ("pdf", "pdf-producer", {"markers": True}),
+    "pdf-totaal-first": ("pdf", "pdf-producer", {"totals_first": True}),
+    "pdf-browser-print": ("pdf", "pdf-producer", {"browser": True}),
+    "pdf-browser-print-wrapping-over-pages": ("pdf", "pdf-producer", {"browser": True, "rows_per_page": 4,
+                                                                      "region_width": 20, "name_width": 22}),
+    "pdf-browser-print-wrapping-markers-totaal-first": ("pdf", "pdf-producer", {
+        "browser": True, "rows_per_page": 5, "region_width": 22, "name_width": 24, "markers": True,
+        "totals_first": True}),
+    "pdf-browser-print-landscape": ("pdf", "pdf-producer", {"browser": True, "rotate": 90, "region_width": 18,
+                                                            "name_width": 18}),
+    "pdf-cells-written-in-random-order": ("pdf", "pdf-producer", {"shuffled": True, "browser": True,
+                                                                  "rows_per_page": 5}),
+    "pdf-trend-table-on-the-page-before": ("pdf", "pdf-producer", {"trend_page": True}),
+    "pdf-two-pages-to-a-sheet": ("pdf", "pdf-two-up", {}),
+    "pdf-columns-over-two-pages": ("pdf", "pdf-columns-over-two-pages", {}),
+    "text-copied-from-a-pdf-viewer": ("text", "text-producer", {"style": "pdf-viewer"}),
+    "text-copied-from-a-pdf-viewer-totaal-first": ("text", "text-producer", {"style": "pdf-viewer",
+                                                                            "totals_first": True}),
+    "text-browser-select-all": ("text", "text-producer", {"style": "browser"}),
+    "text-browser-select-all-soft-hyphens-nbsp": ("text", "text-producer", {"style": "browser", "soft_hyphens": True,
+                                                                            "nbsp": True}),
+    "text-browser-select-all-cp1252-crlf": ("text", "text-producer", {"style": "browser", "encoding": "cp1252",
+                                                                      "newline": "\r\n"}),
+    "text-markdown-table": ("text", "text-producer", {"style": "markdown"}),
+    "text-quoted-in-a-reply": ("text", "text-producer", {"style": "quoted-reply"}),
+    "text-markdown-table-nbsp": ("text", "text-producer", {"style": "markdown", "nbsp": True, "soft_hyphens": True}),
+    "csv-metadata-lines": ("csv", "csv-producer", {}),
+    "csv-metadata-lines-totaal-first": ("csv", "csv-producer", {"totals_first": True}),
+    "csv-comma-metadata-totaal-first": ("csv", "csv-producer", {"delimiter": ",", "totals_first": True}),
+    "csv-pipe": ("csv", "csv-producer", {"delimiter": "|"}),
+    "tsv-metadata-lines": ("text", "csv-producer", {"delimiter": "\t"}),
+    "csv-utf16-tabs": ("text", "csv-producer", {"delimiter": "\t", "encoding": "utf-16"}),
+    "html-screen-reader-labels": ("html", "html-producer", {"style": "accessible"}),
+    "html-old-intranet-windows-1252": ("html", "html-producer", {"style": "intranet"}),
+    "html-old-intranet-totaal-first": ("html", "html-producer", {"style": "intranet", "totals_first": True}),
+    "html-split-over-tables": ("html", "html-producer", {"style": "split-tables"}),
+    "html-split-over-tables-totaal-first": ("html", "html-producer", {"style": "split-tables", "totals_first": True}),
+    "html-mail-saved-by-outlook": ("html", "html-producer", {"style": "mail"}),
+    "html-footnote-references-in-sup": ("html", "html-producer", {"style": "footnote-references"}),
+    "xlsx-behind-a-trend-sheet-at-c5": ("xlsx", "xlsx-producer", {"trend_sheet": True, "offset": (4, 2)}),
+    "xlsx-region-code-in-a-metadata-line": ("xlsx", "xlsx-producer", {"metadata": True}),
+    "ods-region-code-in-a-metadata-line": ("ods", "ods", {"metadata": True, "offset": (2, 1)}),
+    "ods-numbers-as-text-no-formulas": ("ods", "ods", {"numbers": "text", "formulas": False}),
+    "ods-spacer-columns-at-c5": ("ods", "ods", {"spacers": True, "offset": (4, 2)}),
+    "xlsx-spacer-columns-behind-a-trend-sheet": ("xlsx", "xlsx-producer", {"spacers": True, "trend_sheet": True}),
+    "xls-spacer-columns": ("xls", "xls", {"spacers": True}),
+    "xls-region-code-in-a-metadata-line-behind-a-trend-sheet": ("xls", "xls", {"metadata": True,
+                                                                               "trend_sheet": True}),
+}
+# Producer variants that print the region's name but not its code.
+WITHOUT_REGION_CODE = {"html-mail-saved-by-outlook"}
 
 
 def render(report: ParsedReport, fmt: str, **options: Any) -> bytes:
-    """The report as the bytes of a file in `fmt` ('pdf', 'html', 'text', 'csv', 'xlsx')."""
+    """The report as the bytes of a file in `fmt` ('pdf', 'html', 'text', 'csv', 'xlsx', 'ods', 'xls')."""
     return _RENDERERS[fmt](report, **options)
 
 
 def render_variant(report: ParsedReport, variant: str) -> bytes:
-    """One of the renderings named in VARIANTS."""
+    """One of the renderings named in VARIANTS or PRODUCER_VARIANTS."""
+    if variant in PRODUCER_VARIANTS:
+        _, renderer, options = PRODUCER_VARIANTS[variant]
+        return render(report, renderer, **options)
     fmt, options = VARIANTS[variant]
     return render(report, fmt, **options)
 
@@ -65,7 +133,8 @@ def render_variant(report: ParsedReport, variant: str) -> bytes:
 def expected_document(report: ParsedReport, variant: str) -> dict[str, Any]:
     """What parsing `variant` must give back, minus the format: the PDF edition prints no region code."""
     document = report.model_dump(exclude={"format"})
-    if VARIANTS[variant][1].get("style") == "pdf-edition":
+    options = VARIANTS[variant][1] if variant in VARIANTS else PRODUCER_VARIANTS[variant][2]
+    if options.get("style") == "pdf-edition" or variant in WITHOUT_REGION_CODE:
         document["region"]["code"] = None
     return document
 
@@ -300,3 +369,16 @@ def _pdf(report: ParsedReport, *, pages: int = 1, repeat_header: bool = True,
 
 _RENDERERS: dict[str, Callable[..., bytes]] = {"pdf": _pdf, "html": _html, "text": _text, "csv": _csv,
                                                "xlsx": _xlsx}
+
+
+def _register_producers() -> None:
+    from tests import html_producers, pdf_print_layouts, pdf_producers, spreadsheet_renderers, text_producers
+
+    _RENDERERS.update({"ods": spreadsheet_renderers.ods, "xls": spreadsheet_renderers.xls,
+                       "pdf-producer": pdf_producers.producer_pdf, "text-producer": text_producers.text_producer,
+                       "csv-producer": text_producers.csv_producer, "html-producer": html_producers.html_producer,
+                       "xlsx-producer": spreadsheet_renderers.xlsx, "pdf-two-up": pdf_print_layouts.two_up_pdf,
+                       "pdf-columns-over-two-pages": pdf_print_layouts.columns_over_two_pages})
+
+
+_register_producers()

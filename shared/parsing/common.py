@@ -1,77 +1,37 @@
-"""What every format shares: Dutch numbers, quarter names, the footnote, and assembling a report
-from the rows of cells a format yields. Every parser ends in `assemble_report`."""
+"""What every format shares: the footnote, and assembling a report from the rows of cells a format
+yields. Every parser ends in `assemble_report`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
-from shared.models import Counts, ParsedReport, Period, Region, Register, ReportFormat, Row
-from shared.parsing import filename
+from shared.models import Counts, ParsedReport, Region, Register, ReportFormat, Row
+from shared.parsing.dutch import clean_cell, find_period, is_clean_int, parse_dutch_int, period_from_name
 from shared.parsing.errors import NotAReport
+from shared.parsing.regions import (
+    REGION_CELL,
+    region_after_period,
+    region_below_period,
+    region_from_name,
+    region_parameter,
+    split_region_code,
+)
+from shared.parsing.table_kind import NO_ROWS, found_no_table, other_table, without_table
 
-QUARTERS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4}
-
-_NUMBER = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+")
-_NUMBER_FULL = re.compile(rf"^(?:{_NUMBER.pattern})$")
-_PERIOD = re.compile(r"\b(eerste|tweede|derde|vierde)\s+kwartaal\s+(\d{4})\b", re.IGNORECASE)
-_REST_OF_LINE = re.compile(r"[ \t]+([^\t\r\n]*\S)")
-_PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_ .]?(?:q|kw)([1-4])(?!\d)|(?:q|kw)([1-4])[-_ .]?(\d{4})(?!\d)",
-                             re.IGNORECASE)
 _FOOTNOTE = re.compile(
     # The region is bounded: the table header's "Arbeidsmarktregio" must not start a match.
     r"arbeidsmarktregio\s+(?P<region>[^\t]{1,80}?)\s+bevat\s+het\s+doelgroepregister\s+banenaf?s?praak\s+"
     r"in\s+totaal\s+(?P<size>\d[\d.]*)\s+personen\.?\s+Hiervan\s+is\s+(?P<percent>\d+)\s*%\s+bekend",
     re.IGNORECASE | re.DOTALL,
 )
-_REGION_CELL = re.compile(r"^(\d{1,3})\s+(\S.*)$")
-# A heading line that can only be a region name: letters and the punctuation of real names, no digits.
-_REGION_LINE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '\u2019/().,-])*$")
-_NOT_A_REGION = re.compile(r"kwartaal|transparantie|klantprofiel|sonar|gemeente", re.IGNORECASE)
-_NAME_NOISE = {"klantprofielen", "transparantie", "rapport", "report", "export", "tabel", "uwv", "amr"}
-_PARTICLES = {"van", "en", "de", "der", "den", "op", "aan", "in"}
 _TOTAL_ROW = re.compile(r"^totaal\s+amr\b", re.IGNORECASE)
 MAX_COUNT = 9_999_999
 # A labour-market region has a few dozen municipalities; far more rows is not this report, and
 # building them would only cost time.
 MAX_ROWS = 500
-_YEARS = range(1900, 3000)  # what Period accepts; a mangled '0021' is no period
-
-
-def parse_dutch_int(text: str) -> int:
-    """'1.519' -> 1519. Raises NotAReport for anything that is not a whole Dutch number."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not _NUMBER_FULL.match(cleaned):
-        raise NotAReport(f"not a number: {text.strip()[:40]!r}")
-    return int(cleaned.replace(".", ""))
-
-
-def is_dutch_int(text: str) -> bool:
-    return bool(_NUMBER_FULL.match(text.strip().replace("\u00a0", "")))
-
-
-def find_period(text: str) -> Period | None:
-    """The first plausible 'Vierde kwartaal 2021' in the text."""
-    match = _period_match(text)
-    return Period(year=int(match.group(2)), quarter=QUARTERS[match.group(1).lower()]) if match else None
-
-
-def _period_match(text: str) -> re.Match[str] | None:
-    for match in _PERIOD.finditer(text):
-        if int(match.group(2)) in _YEARS:
-            return match
-    return None
-
-
-def period_from_name(name: str) -> Period | None:
-    """A period from a file name: 'ml-2021q4.xlsx', 'q4_2021.csv', 'Twente - Derde kwartaal 2022.xlsx'."""
-    return filename.period_from_name(name)
-
-
-def _period(year: int, quarter: int) -> Period | None:
-    return Period(year=year, quarter=quarter) if year in _YEARS else None
 
 
 def find_register(text: str) -> tuple[str, Register] | None:
@@ -84,61 +44,6 @@ def find_register(text: str) -> tuple[str, Register] | None:
     return region, Register(size=size, percent_in_sonar=int(match.group("percent")))
 
 
-def region_after_period(text: str) -> str | None:
-    """'Vierde kwartaal 2020  West-Brabant' -> 'West-Brabant' (the PDF edition's title line)."""
-    period = _period_match(text)
-    match = _REST_OF_LINE.match(text, period.end()) if period else None
-    if not match:
-        return None
-    candidate = match.group(1).strip().lstrip("-\u2013\u2014:|, ").strip()  # 'kwartaal 2021 - Regio'
-    return candidate if candidate and not is_dutch_int(candidate.split()[-1]) else None
-
-
-def region_below_period(text: str) -> str | None:
-    """The heading line right after the period line ('## Vierde kwartaal 2021' / '## Midden-Limburg')."""
-    period = _period_match(text)
-    start = text.find("\n", period.end()) if period else -1
-    while start != -1:
-        end = text.find("\n", start + 1)
-        candidate = clean_cell(text[start + 1:end if end != -1 else len(text)].lstrip("#* \t"))
-        if candidate:
-            usable = (len(candidate) <= 60 and _REGION_LINE.match(candidate)
-                      and not _NOT_A_REGION.search(candidate))
-            return candidate if usable else None
-        start = end
-    return None
-
-
-def region_from_name(name: str) -> str | None:
-    """'midden-limburg_2021-q4.xlsx' -> 'Midden-Limburg'; None when the name holds no plausible region.
-    A region the reference knows is named as the reference spells it ('Midden Limburg' -> 'Midden-Limburg')."""
-    known = filename.region_from_name(name)
-    if known is not None:
-        return known[1]
-    stem = re.split(r"[\\/]", name)[-1].rsplit(".", 1)[0]
-    stem = _PERIOD_IN_NAME.sub(" ", _PERIOD.sub(" ", stem)).replace("_", " ")
-    words = [w for w in re.split(r"\s+", stem.strip(" -")) if w]
-    while words and words[0].lower() in _NAME_NOISE:
-        words.pop(0)
-    while words and words[-1].lower() in _NAME_NOISE:
-        words.pop()
-    candidate = " ".join(words).strip(" -")
-    if sum(c.isalpha() for c in candidate) < 4 or not _REGION_LINE.match(candidate):
-        return None
-    return re.sub(r"[^\W\d_]+", _capitalise, candidate)
-
-
-def _capitalise(match: re.Match[str]) -> str:
-    word = match.group().lower()
-    if word in _PARTICLES and match.start() > 0:
-        return word
-    return "IJ" + word[2:] if word.startswith("ij") else word.capitalize()
-
-
-def clean_cell(cell: str) -> str:
-    return " ".join(cell.replace("\u00a0", " ").split())
-
-
 def assemble_report(
     fmt: ReportFormat,
     cell_rows: Iterable[Sequence[str]],
@@ -148,54 +53,118 @@ def assemble_report(
     title_region: str | None = None,
 ) -> ParsedReport:
     """Build the report from rows of cells (name cell, then five numbers, optionally a region cell
-    before the name) and the surrounding text (title, footnote)."""
+    before the name) and the surrounding text (title, footnote). A table whose columns were printed
+    on two pages (the names repeated, some counts on each) is joined by municipality name."""
+    seen: list[Sequence[str]] = []  # the rows read, for a second reading; lazily, as the first stops at TOTAAL AMR
+
+    def recorded() -> Iterator[Sequence[str]]:
+        for row in cell_rows:
+            seen.append(row)
+            yield row
+
+    try:
+        return _assemble(fmt, recorded(), text, name_hint=name_hint, title_region=title_region)
+    except NotAReport as exc:
+        # Finding no table, the first reading has read every row.
+        if not found_no_table(exc.reason) or not (joined := rows_joined_by_name(seen)):
+            raise
+    return _assemble(fmt, joined, text, name_hint=name_hint, title_region=title_region)
+
+
+def rows_joined_by_name(cell_rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Rows of a name and some of the counts, joined by name into rows of five counts: the k-th part
+    of a name with the left page's columns with its k-th part with the right page's, in the order of
+    the left page; names whose parts do not make five counts are left out."""
+    parts: dict[str, list[tuple[int, list[str], list[str]]]] = {}  # name -> (position, lead cells, counts)
+    for position, raw in enumerate(cell_rows):
+        cells = [c for c in (clean_cell(c) for c in raw) if c]
+        if cells and " " in cells[-1] and is_clean_int(cells[-1].rsplit(" ", 1)[1]):
+            cells = [*cells[:-1], *_peel_counts(cells[-1])]  # counts after the name, spaces apart
+        counts = 0
+        while counts < len(cells) - 1 and is_clean_int(cells[-1 - counts]):
+            counts += 1
+        if 1 <= counts <= 4:
+            parts.setdefault(cells[-1 - counts], []).append((position, cells[:-1 - counts], cells[-counts:]))
+    joined: list[tuple[int, list[str]]] = []
+    for name, pieces in parts.items():
+        left = [piece for piece in pieces if len(piece[2]) == len(pieces[0][2])]
+        right = [piece for piece in pieces if len(piece[2]) != len(pieces[0][2])]
+        if len(left) != len(right) or any(len(a[2]) + len(b[2]) != 5 for a, b in zip(left, right, strict=True)):
+            continue
+        joined += [(a[0], [*a[1], name, *a[2], *b[2]]) for a, b in zip(left, right, strict=True)]
+    return [row for _, row in sorted(joined, key=lambda item: item[0])]
+
+
+def _peel_counts(cell: str) -> list[str]:
+    tokens = cell.split()
+    at = len(tokens)
+    while at > 1 and is_clean_int(tokens[at - 1]):
+        at -= 1
+    return [" ".join(tokens[:at]), *tokens[at:]]
+
+
+def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, *, name_hint: str | None,
+              title_region: str | None) -> ParsedReport:
     region_code: int | None = None
     region_name: str | None = None
     rows: list[Row] = []
     totals: Counts | None = None
     saw_table_row = False
+    labels: list[str] = []
+    headers: list[list[str]] = []  # the heading rows right above the table, if any
+    rows_since_heading = 0
+    skipped: str | None = None  # why a table before the report's was not it
     for raw in cell_rows:
         cells = [clean_cell(c) for c in raw]
         while cells and not cells[-1]:
             cells.pop()
-        if len(cells) < 6 or not all(is_dutch_int(c) for c in cells[-5:]):
+        if len(cells) < 6 or not all(is_clean_int(c) for c in cells[-5:]):
+            if rows and totals is None and cells and (skipped := other_table(labels, headers)):
+                rows, labels, headers = [], [], []  # that table was another (a trend): the report may follow
+            if not rows and cells:
+                texts = [c for c in cells if c]
+                if len(texts) >= 3 and not any(is_clean_int(c) for c in texts):
+                    headers, rows_since_heading = [*headers[-1:], texts], 0
+                elif (rows_since_heading := rows_since_heading + 1) > 1:
+                    headers = []
             continue
         label_cells = [c for c in cells[:-5] if c]
         if not label_cells:
             continue
         saw_table_row = True
         label = label_cells[-1]
+        labels.append(label)
         # The region cell ("34 Midden-Limburg") may also come as two cells: code, then name.
-        if len(label_cells) >= 2 and (code_match := _REGION_CELL.match(" ".join(label_cells[:-1]))):
+        if len(label_cells) >= 2 and (code_match := REGION_CELL.match(" ".join(label_cells[:-1]))):
             region_code, region_name = int(code_match.group(1)), code_match.group(2)
-        numbers = [parse_dutch_int(c) for c in cells[-5:]]
+        numbers = [int(c.replace(".", "")) for c in cells[-5:]]
         if any(n > MAX_COUNT for n in numbers):
             raise NotAReport(f"implausible count in row {label[:40]!r}")
         if _TOTAL_ROW.match(label):
-            totals = Counts(**dict(zip(("municipal_with_profile", "municipal_without_profile",
-                                        "uwv_with_profile", "uwv_without_profile", "total"), numbers,
-                                       strict=True)))
-            break
+            if rows or totals is not None:
+                totals = totals or _counts(numbers)
+                break  # TOTAAL AMR closes the table (a second one closes a table it opened)
+            totals = _counts(numbers)  # printed above the municipalities: they follow
+            continue
         rows.append(_row(label, numbers))
         if len(rows) > MAX_ROWS:
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
-    if not saw_table_row:
-        raise NotAReport("not a report table: no rows of a municipality and five counts")
+    if not saw_table_row:  # a memo or a mail comes as text, a web page or a PDF; a sheet is no prose
+        raise NotAReport(without_table(text) if fmt in ("text", "html", "pdf") else NO_ROWS)
+    if reason := other_table(labels, headers) or (skipped if not rows else None):
+        raise NotAReport(reason)
     if totals is None:
         raise NotAReport("table cut off: no TOTAAL AMR row")
     if not rows:
-        raise NotAReport("not a report table: no municipality rows before TOTAAL AMR")
+        raise NotAReport("not a report table: no municipality rows with TOTAAL AMR")
 
     period = find_period(text) or (period_from_name(name_hint) if name_hint else None)
     if period is None:
         raise NotAReport("no period found (expected e.g. 'Vierde kwartaal 2021')")
     footnote = find_register(text)
     register = footnote[1] if footnote else None
-    region_name = (region_name or title_region or (footnote[0] if footnote else None)
-                   or region_after_period(text) or region_below_period(text)
-                   or (region_from_name(name_hint) if name_hint else None))
-    if not region_name:
-        raise NotAReport("no region name found (no region cell, title or footnote)")
+    if region_name is None or region_code is None:
+        region_code, region_name = _region_elsewhere(text, region_name or title_region, footnote, name_hint)
     try:
         return ParsedReport(
             format=fmt,
@@ -207,6 +176,40 @@ def assemble_report(
         )
     except ValidationError as exc:
         raise NotAReport(f"not a valid report: {exc.errors()[0]['msg']}") from None
+
+
+def without_empty_columns(rows: list[list[str]]) -> list[list[str]]:
+    """The rows without the columns empty in every row (spacer columns of a layout), so that a
+    report's five counts sit side by side however they were laid out."""
+    width = max((len(row) for row in rows), default=0)
+    filled = [False] * width
+    for row in rows:
+        for index, cell in enumerate(row):
+            if not filled[index] and cell.strip():
+                filled[index] = True
+    if all(filled):
+        return rows
+    keep = [index for index, used in enumerate(filled) if used]
+    return [[row[index] for index in keep if index < len(row)] for row in rows]
+
+
+def _region_elsewhere(text: str, known: str | None, footnote: tuple[str, Register] | None,
+                      name_hint: str | None) -> tuple[int | None, str]:
+    """The region's code and name from the first place that prints the region, and its code from any
+    place that prints it with the same name (a title '34 Midden-Limburg' under a footnote naming it)."""
+    candidates = [known, region_parameter(text), footnote[0] if footnote else None, region_after_period(text),
+                  region_below_period(text), region_from_name(name_hint) if name_hint else None]
+    printed = [split_region_code(clean_cell(candidate)) for candidate in candidates if candidate]
+    if not printed:
+        raise NotAReport("no region name found (no region cell, title or footnote)")
+    name = printed[0][1]
+    code = next((code for code, other in printed if code is not None and other.casefold() == name.casefold()), None)
+    return code, name
+
+
+def _counts(numbers: list[int]) -> Counts:
+    return Counts(**dict(zip(("municipal_with_profile", "municipal_without_profile", "uwv_with_profile",
+                              "uwv_without_profile", "total"), numbers, strict=True)))
 
 
 def _row(label: str, numbers: list[int]) -> Row:

@@ -1,5 +1,5 @@
-"""CSV reports: comma or semicolon separated (Dutch Excel writes ';'), quoted fields, perhaps a
-title line above the table and the footnote below it."""
+"""CSV reports: semicolon, comma or pipe separated (Dutch Excel writes ';'), the delimiter detected;
+quoted fields; perhaps a title or a block of parameters above the table and the footnote below it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from shared.parsing.common import assemble_report
 from shared.parsing.errors import NotAReport
 from shared.parsing.textual import decode_text
 
-_DELIMITERS = (";", ",")  # ';' first: it wins a tie, being what Dutch Excel writes
+_DELIMITERS = (";", ",", "|")  # ';' first: it wins a tie, being what Dutch Excel writes
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:

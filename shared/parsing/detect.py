@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections.abc import Callable
 
 from shared.models import ParsedReport, ReportFormat
-from shared.parsing import text
+from shared.parsing import ole2, text
 from shared.parsing.errors import NotAReport
+from shared.parsing.table_kind import found_no_table
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 Parser = Callable[..., ParsedReport]
 
@@ -21,10 +26,12 @@ def detect_format(data: bytes, name: str | None = None) -> ReportFormat:
     if b"%PDF-" in data[:1024]:  # readers accept junk before the header, so do we
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith((b"\xd0\xcf\x11\xe0",)):
-        raise NotAReport("unsupported format: legacy Office (OLE2) file")
+        return _zip_format(data)
+    if data.startswith(ole2.SIGNATURE):
+        return _ole2_format(data)
     lowered = head.lower().removeprefix(b"\xef\xbb\xbf").lstrip()
+    if b"<office:document" in lowered and b"opendocument.spreadsheet" in lowered:
+        raise NotAReport("unsupported format: a flat OpenDocument spreadsheet (.fods); save it as .ods")
     if lowered.startswith(_HTML_STARTS) or b"<table" in data[:200_000].lower():
         return "html"
     if _looks_like_csv(data, hinted=(name or "").lower().endswith(".csv")):
@@ -32,17 +39,58 @@ def detect_format(data: bytes, name: str | None = None) -> ReportFormat:
     return "text"
 
 
+# ODF packages begin with an uncompressed 'mimetype' entry naming what they are.
+_ODF_MIMETYPE = re.compile(rb"^PK\x03\x04.{26}mimetype(application/vnd\.oasis\.opendocument\.[a-z.-]+)", re.DOTALL)
+_OLE2_DOCUMENTS = {"WordDocument": "a Word document (.doc)", "PowerPoint Document": "a PowerPoint file (.ppt)",
+                   "EncryptedPackage": "a password-protected Office file", "__substg1.0_0037001F": "an Outlook message"}
+
+
+def _zip_format(data: bytes) -> ReportFormat:
+    """xlsx or ods: by the ODF mimetype entry, else by the parts the archive lists."""
+    if stamp := _ODF_MIMETYPE.match(data[:200]):
+        if stamp.group(1) == ODS_MIMETYPE:
+            return "ods"
+        kind = stamp.group(1).decode("ascii").rsplit(".", 1)[-1]
+        raise NotAReport(f"unsupported format: an OpenDocument {kind} file, not a spreadsheet")
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "xlsx"  # the xlsx reader says why the archive is unreadable
+    return "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
+
+
+def _ole2_format(data: bytes) -> ReportFormat:
+    """xls, or a reason naming the other kind of legacy Office file this is."""
+    names = ole2.CompoundFile(data).stream_names()
+    if names & set(ole2.WORKBOOK_STREAMS):
+        return "xls"
+    for stream, kind in _OLE2_DOCUMENTS.items():
+        if stream in names:
+            raise NotAReport(f"unsupported format: {kind}")
+    raise NotAReport("unsupported format: a legacy Office (OLE2) file without a workbook")
+
+
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<title")
 
 
 def _looks_like_csv(data: bytes, *, hinted: bool) -> bool:
-    """Delimited lines dominate; a '.csv' name only relaxes how much they must dominate."""
+    """Delimited lines dominate; a '.csv' name only relaxes how much they must dominate. Lines of one
+    or two fields (a block of parameters above the table) count against ';' and '|' only when they
+    hold the delimiter; a Markdown table (its lines start with '|') is text."""
     sample = data[:8192]
     if b"\t" in sample:
         return False
     lines = [line for line in sample.splitlines() if line.strip()][:40]
-    delimited = [line for line in lines if line.count(b";") >= 5 or line.count(b",") >= 5]
-    return len(delimited) >= 3 and (hinted or len(delimited) * 2 >= len(lines))
+    for delimiter in (b";", b",", b"|"):
+        holding = [line for line in lines if delimiter in line]
+        delimited = [line for line in holding if line.count(delimiter) >= 5]
+        if len(delimited) < 3:
+            continue
+        if delimiter == b"|" and sum(line.lstrip().startswith(b"|") for line in delimited) * 2 >= len(delimited):
+            continue
+        if hinted or len(delimited) * 2 >= len(lines) or (delimiter != b"," and len(delimited) * 2 >= len(holding)):
+            return True
+    return False
 
 
 def parser_for(fmt: ReportFormat) -> Parser:
@@ -65,6 +113,17 @@ def parse_report(data: bytes, *, name: str | None = None, max_bytes: int = DEFAU
     if len(data) > max_bytes:
         raise NotAReport(f"file too large: {len(data)} bytes (limit {max_bytes})")
     fmt = detect_format(data, name)
+    try:
+        return _parse_as(fmt, data, name, passthrough)
+    except NotAReport as exc:
+        # A short table under a block of parameter lines does not dominate the file, yet it is CSV.
+        if fmt == "text" and found_no_table(exc.reason) and _looks_like_csv(data, hinted=True):
+            return _parse_as("csv", data, name, passthrough)
+        raise
+
+
+def _parse_as(fmt: ReportFormat, data: bytes, name: str | None,
+              passthrough: tuple[type[BaseException], ...]) -> ParsedReport:
     try:
         return parser_for(fmt)(data, name=name)
     except (NotAReport, KeyboardInterrupt, SystemExit, GeneratorExit):

@@ -7,27 +7,25 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
-from typing import NamedTuple
+from collections.abc import Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from shared.models import ParsedReport
 from shared.parsing.errors import NotAReport
+from shared.parsing.pdf_layout import Word, page_lines
 from shared.parsing.text import parse_lines
+
+__all__ = ["Word", "extract_lines", "page_lines", "parse"]
 
 MAX_PAGES = 50
 _WORD = re.compile(r"\S+")
+# What pdfium gives for a glyph whose font maps it to no character: control codes (not \x02, its
+# mark for a hyphen at a line end), private-use code points, the replacement character.
+_UNMAPPED = re.compile("[\x00\x01\x03-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd]")
 # pdfium is not thread-safe, not even across documents, so one document at a time per process.
 _PDFIUM_LOCK = threading.Lock()
-
-
-class Word(NamedTuple):
-    left: float
-    bottom: float
-    right: float
-    top: float
-    text: str
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
@@ -44,6 +42,9 @@ def extract_lines(data: bytes) -> str:
             raise NotAReport(f"unreadable PDF: {exc or type(exc).__name__}") from None
     if not any(pages):
         raise NotAReport("unreadable PDF: no extractable text (scanned?)")
+    glyphs = "".join(word.text for words in pages for word in words)
+    if len(_UNMAPPED.findall(glyphs)) * 3 > len(glyphs):
+        raise NotAReport("unreadable PDF: its text is glyph codes without a Unicode mapping, not text")
     return "\n".join(line for words in pages for line in page_lines(words))
 
 
@@ -67,9 +68,14 @@ def _page_words(document: pdfium.PdfDocument, index: int) -> list[Word]:
         page.close()
 
 
-def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
+Box = tuple[float, float, float, float]  # left, bottom, right, top
+
+
+def _words(textpage: pdfium.PdfTextPage, turn: Callable[[Box], Box] | None = None) -> list[Word]:
     """Words as pdfium separates them (it inserts spaces and line breaks at gaps and jumps), each
-    boxed by its first and last character: two native calls a word instead of one a character."""
+    boxed by its first and last character: two native calls a word instead of one a character.
+    Boxes are turned so that the text reads left to right: a page drawn rotated under /Rotate 90 or
+    270 has its text running up or down the page, and is read again turned (`turn`)."""
     count = textpage.count_chars()
     if count <= 0:
         return []
@@ -78,62 +84,80 @@ def _words(textpage: pdfium.PdfTextPage) -> list[Word]:
     rect = pdfium_c.FS_RECTF()
     ref = ctypes.byref(rect)
     char_box = pdfium_c.FPDFText_GetLooseCharBox
+    votes: list[tuple[Box, Box]] = []  # first and last glyph of the first words: which way the text runs
     words: list[Word] = []
+    previous_end, previous_single = -2, False
     for match in _WORD.finditer(text):
         first, last = match.start(), match.end() - 1
+        # After a space pdfium made up (none in the content), next to a lone glyph: letter-spaced text
+        # placed glyph by glyph. Whether the glyphs make one word the gaps tell (pdf_layout._join).
+        single = first == last
+        spaced = (aligned and previous_end == first - 1 and (single or previous_single)
+                  and pdfium_c.FPDFText_IsGenerated(textpage, first - 1) == 1)
+        previous_end, previous_single = match.end(), single
         if not aligned:
             first = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, first)
             last = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, last)
         if first < 0 or last < first or not char_box(textpage, first, ref):
             continue
-        left, bottom, top = rect.left, rect.bottom, rect.top
-        if not char_box(textpage, last, ref):
+        first_box: Box = (rect.left, rect.bottom, rect.right, rect.top)
+        if last != first and not char_box(textpage, last, ref):
             continue
-        centre = (rect.bottom + rect.top) / 2
-        if bottom <= centre <= top and rect.right >= left:
-            words.append(Word(left, min(bottom, rect.bottom), rect.right, max(top, rect.top), match.group()))
-        else:  # the "word" wraps or jumps back: box it character by character
-            words.extend(_char_words(textpage, first, last))
+        last_box: Box = (rect.left, rect.bottom, rect.right, rect.top)
+        if turn is None and not single and len(votes) < 40:
+            votes.append((first_box, last_box))
+        elif turn is not None:
+            first_box, last_box = turn(first_box), turn(last_box)
+        (left, bottom, _, top), (_, last_bottom, right, last_top) = first_box, last_box
+        word = match.group().replace("\x02", "-")  # pdfium marks a hyphen that ends a line
+        if not (bottom <= (last_bottom + last_top) / 2 <= top and right >= left):  # wraps or jumps back
+            words.extend(_char_words(textpage, first, last, turn or _UPRIGHT))
+        elif last_top - last_bottom < 0.8 * (top - bottom) and last_bottom > bottom + 0.1 * (top - bottom):
+            words.extend(_char_words(textpage, first, last, turn or _UPRIGHT))  # ends in a raised reference
+        else:
+            words.append(Word(left, min(bottom, last_bottom), right, max(top, last_top), word, spaced))
+    if turn is None and (reading := _reading_turn(votes)) is not _UPRIGHT:
+        return _words(textpage, reading)
     return words
 
 
-def _char_words(textpage: pdfium.PdfTextPage, first: int, last: int) -> list[Word]:
-    """Split a run of characters into words wherever the next one is not to the right on the line."""
+def _reading_turn(pairs: list[tuple[Box, Box]]) -> Callable[[Box], Box]:
+    """How to turn boxes so that the text reads left to right: the way most words run, first glyph to
+    last. Keeps the orientation of a page whose /Rotate only turns the view of horizontal text."""
+    votes = {"right": 0, "up": 0, "down": 0, "left": 0}
+    for (left, bottom, right, top), (last_left, last_bottom, last_right, last_top) in pairs:
+        dx = (last_left + last_right - left - right) / 2
+        dy = (last_bottom + last_top - bottom - top) / 2
+        votes[("right" if dx > 0 else "left") if abs(dx) >= abs(dy) else ("up" if dy > 0 else "down")] += 1
+    return _TURNS[max(votes, key=votes.__getitem__)]
+
+
+def _UPRIGHT(box: Box) -> Box:  # noqa: N802 - a constant function, compared by identity
+    return box
+
+
+_TURNS: dict[str, Callable[[Box], Box]] = {
+    "right": _UPRIGHT,
+    "up": lambda box: (box[1], -box[2], box[3], -box[0]),  # reads upwards: x from y, lines go right
+    "down": lambda box: (-box[3], box[0], -box[1], box[2]),
+    "left": lambda box: (-box[2], -box[3], -box[0], -box[1]),
+}
+
+
+def _char_words(textpage: pdfium.PdfTextPage, first: int, last: int, turn: Callable[[Box], Box]) -> list[Word]:
+    """Split a run of characters into words wherever the next one is not to the right on the line, or
+    is set smaller and raised (a footnote reference glued to a name or a figure: dropped)."""
     words: list[Word] = []
     for index in range(first, last + 1):
         char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
         if char.isspace() or char == "\x00":
             continue
-        left, bottom, right, top = textpage.get_charbox(index, loose=True)
+        char = "-" if char == "\x02" else char
+        left, bottom, right, top = turn(textpage.get_charbox(index, loose=True))
         if words and (prev := words[-1]).bottom <= (bottom + top) / 2 <= prev.top and left >= prev.left:
+            if top - bottom < 0.8 * (prev.top - prev.bottom) and bottom > prev.bottom + 0.1 * (prev.top - prev.bottom):
+                continue
             words[-1] = prev._replace(right=max(prev.right, right), text=prev.text + char)
         else:
             words.append(Word(left, bottom, right, top, char))
     return words
-
-
-def page_lines(words: list[Word]) -> list[str]:
-    """Group words into lines by vertical centre, top of the page first, and join each line left to
-    right: nothing between touching words, a space at a word gap, a tab at a column gap."""
-    lines: list[list[Word]] = []
-    centre = height = 0.0
-    for word in sorted(words, key=lambda w: -(w.bottom + w.top)):
-        word_centre, word_height = (word.bottom + word.top) / 2, max(word.top - word.bottom, 1.0)
-        if lines and abs(word_centre - centre) <= 0.4 * min(height, word_height):
-            lines[-1].append(word)
-        else:
-            lines.append([word])
-            centre, height = word_centre, word_height
-    return [_join(sorted(line, key=lambda w: w.left)) for line in lines]
-
-
-def _join(line: list[Word]) -> str:
-    height = max(line[0].top - line[0].bottom, 1.0)
-    parts = [line[0].text]
-    right = line[0].right
-    for word in line[1:]:
-        gap = word.left - right
-        parts.append("" if gap < 0.05 * height else " " if gap < height else "\t")
-        parts.append(word.text)
-        right = max(right, word.right)
-    return "".join(parts)

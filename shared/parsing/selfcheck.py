@@ -18,7 +18,8 @@ from shared.parsing.errors import NotAReport
 SAMPLE_DIR = Path(__file__).with_name("samples")
 # sample file -> the format it must be detected as (scripts/render-parser-samples writes them)
 SAMPLES = {"sample.pdf": "pdf", "sample.html": "html", "sample.tabs.txt": "text",
-           "sample.pdf-edition.txt": "text", "sample.csv": "csv", "sample.xlsx": "xlsx"}
+           "sample.pdf-edition.txt": "text", "sample.csv": "csv", "sample.xlsx": "xlsx", "sample.ods": "ods",
+           "sample.xls": "xls"}
 # What every sample holds: the figures of the Midden-Limburg seed, 2021 Q4.
 EXPECTED = {"region": "Midden-Limburg", "year": 2021, "quarter": 4, "rows": 8, "total_in_sonar": 2537,
             "register_size": 3627}

@@ -1,5 +1,5 @@
-"""XLSX reports: the first worksheet that holds the table, read with calamine once the archive has
-been checked so it cannot blow up memory."""
+"""XLSX reports: the workbook's XML parts checked (declared sizes, sheet extents) and repacked, so
+calamine cannot blow up memory, then read like every workbook (spreadsheet.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,12 @@ import zipfile
 import zlib
 from functools import reduce
 
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
-
 from shared.models import ParsedReport
-from shared.parsing.common import assemble_report
 from shared.parsing.errors import NotAReport
+from shared.parsing.spreadsheet import MAX_CELLS, MAX_ROWS, parse_workbook
 
 MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # all XML parts together, as the archive declares them
 MAX_PARTS = 2_000
-MAX_ROWS = 10_000
-MAX_CELLS = 1_000_000  # calamine allocates a sheet's whole bounding box, empty cells too
-MAX_SHEETS = 10
 
 # Parts calamine never reads for cell values: not repacked, which also saves time.
 _UNREAD = ("docProps/", "customXml/", "xl/theme/", "xl/media/", "xl/drawings/", "xl/charts/",
@@ -32,34 +27,8 @@ _ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
-    """Parse a workbook: the first worksheet with a report table; region and period from a title row,
-    else from the file name."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(checked_workbook(data)))
-        first_error: NotAReport | None = None
-        for index, sheet in enumerate(workbook.sheets_metadata[:MAX_SHEETS]):
-            if sheet.typ != SheetTypeEnum.WorkSheet:
-                continue
-            values = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False, nrows=MAX_ROWS)
-            rows = [[cell_text(value) for value in row] for row in values]
-            text = "\n".join("\t".join(row) for row in rows)
-            try:
-                return assemble_report("xlsx", rows, text, name_hint=name)
-            except NotAReport as exc:
-                first_error = first_error or exc
-    except CalamineError as exc:
-        raise NotAReport(f"unreadable xlsx: {type(exc).__name__}: {exc}") from None
-    raise first_error or NotAReport("not a report table: the workbook has no worksheet")
-
-
-def cell_text(value: object) -> str:
-    """A cell as the text parsers expect: calamine gives whole numbers as floats (134.0)."""
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        # A fraction is no count; written the Dutch way ('1,5') it cannot pass for '1.519'.
-        return repr(value).replace(".", ",")
-    return "" if value is None else str(value)
+    """Parse an xlsx workbook."""
+    return parse_workbook("xlsx", checked_workbook(data), name=name)
 
 
 def checked_workbook(data: bytes) -> bytes:

@@ -12,9 +12,9 @@ from fpdf import FPDF
 from openpyxl import Workbook
 
 from shared.parsing import NotAReport, detect_format, parse_report
-from shared.parsing.common import region_from_name
 from shared.parsing.detect import parser_for
 from shared.parsing.pdf import Word, page_lines
+from shared.parsing.regions import region_from_name
 from tests.report_renderers import (
     VARIANTS,
     expected_document,
@@ -25,7 +25,7 @@ from tests.report_renderers import (
 
 SEEDS = ["midden-limburg", "west-brabant", "tricky"]
 MISLEADING_NAMES = {"pdf": "report.xlsx", "html": "report.pdf", "text": "report.csv", "csv": "report.txt",
-                    "xlsx": "report.html"}
+                    "xlsx": "report.ods", "ods": "report.xlsx", "xls": "report.doc"}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -47,7 +47,7 @@ def test_content_wins_over_a_misleading_name(variant: str) -> None:
 
 def test_each_parser_reads_its_own_format_directly() -> None:
     report = sample_report("midden-limburg")
-    for fmt in ("pdf", "html", "text", "csv", "xlsx"):
+    for fmt in ("pdf", "html", "text", "csv", "xlsx", "ods", "xls"):
         assert parser_for(fmt)(render(report, fmt), name=None).rows == report.rows  # type: ignore[arg-type]
 
 
@@ -134,7 +134,7 @@ REFUSALS = {
     "scanned-pdf": (_scanned_pdf(), r"^unreadable PDF: no extractable text \(scanned\?\)$"),
     "broken-pdf": (b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF", "^unreadable PDF: "),
     "truncated-pdf": (render(sample_report("tricky"), "pdf")[:400], "^unreadable PDF: "),
-    "ole2": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "^unsupported format: "),
+    "ole2-header-only": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "^unreadable OLE2 file: "),
     "docx-zip": (_zip({"word/document.xml": b"<w:document/>"}), "^unsupported format: "),
     "broken-zip": (b"PK\x03\x04" + bytes(60), "^unreadable xlsx: "),
     "zip-bomb-declared": (_zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": bytes(40 << 20)}),
@@ -178,12 +178,18 @@ def test_region_from_file_name(name: str, region: str | None) -> None:
 
 
 def test_a_csv_name_tips_the_balance_only_when_content_is_ambiguous() -> None:
-    table = render(sample_report("west-brabant"), "csv", delimiter=";")
-    preamble = "\r\n".join(f"Toelichting regel {i}." for i in range(30)).encode() + b"\r\n"
+    table = render(sample_report("west-brabant"), "csv", delimiter=",")
+    # Prose with commas above a comma-separated table: ambiguous, so the name decides.
+    preamble = "\r\n".join(f"Toelichting, regel {i}." for i in range(30)).encode() + b"\r\n"
     assert detect_format(preamble + table, "report.csv") == "csv"
     assert detect_format(preamble + table, "report.txt") == "text"
     assert detect_format(table, "report.txt") == "csv"
+    # Read as text it has no table; read as the CSV it also is, it does.
+    assert parse_report(preamble + table, name="report.txt").format == "csv"
     assert parse_report(preamble + table, name="report.csv").rows == sample_report("west-brabant").rows
+    # Semicolons in every delimited line and nowhere else: CSV under any amount of prose.
+    semicolons = render(sample_report("west-brabant"), "csv", delimiter=";")
+    assert detect_format(preamble + semicolons, "report.txt") == "csv"
 
 
 def test_pdf_lines_are_rebuilt_from_word_positions_in_any_stream_order() -> None:

@@ -1,0 +1,55 @@
+"""What the workbook formats share (xlsx, ods, xls): calamine reads the checked bytes, and the first
+worksheet that holds the report table is the report."""
+
+from __future__ import annotations
+
+import io
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
+from shared.models import ParsedReport, ReportFormat
+from shared.parsing.common import assemble_report, without_empty_columns
+from shared.parsing.errors import NotAReport
+
+MAX_ROWS = 10_000
+MAX_CELLS = 1_000_000  # calamine allocates a sheet's whole bounding box, empty cells too
+MAX_SHEETS = 10
+
+
+def parse_workbook(fmt: ReportFormat, checked: bytes, *, name: str | None) -> ParsedReport:
+    """Parse a workbook whose extent the caller has checked: the first worksheet with a report table;
+    region and period from a title row, else from the file name."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(checked))
+        errors: list[NotAReport] = []
+        for index, sheet in enumerate(workbook.sheets_metadata[:MAX_SHEETS]):
+            if sheet.typ != SheetTypeEnum.WorkSheet:
+                continue
+            values = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False, nrows=MAX_ROWS)
+            rows = without_empty_columns([[cell_text(value) for value in row] for row in values])
+            text = "\n".join("\t".join(row) for row in rows)
+            try:
+                return assemble_report(fmt, rows, text, name_hint=name)
+            except NotAReport as exc:
+                errors.append(exc)
+    except CalamineError as exc:
+        raise NotAReport(f"unreadable {fmt}: {type(exc).__name__}: {exc}") from None
+    if not errors:
+        raise NotAReport("not a report table: the workbook has no worksheet")
+    raise most_telling(errors)
+
+
+def most_telling(errors: list[NotAReport]) -> NotAReport:
+    """Of the reasons sheets (or tables) were refused, the one about a table that came closest to a
+    report: an empty sheet's 'no rows' says less than another sheet's 'not a report table: ...'."""
+    return min(errors, key=lambda exc: exc.reason.startswith("not a report table: no rows"))
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text parsers expect: calamine gives whole numbers as floats (134.0)."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # A fraction is no count; written the Dutch way ('1,5') it cannot pass for '1.519'.
+        return repr(value).replace(".", ",")
+    return "" if value is None else str(value)
