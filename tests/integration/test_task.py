@@ -113,3 +113,23 @@ def test_a_job_that_names_anything_but_claims_is_refused(task_settings: Settings
         assert tasks.ingest_claims.run(job) == []
     assert [e["event"] for e in logs] == ["job_refused"]
     assert victim.read_bytes() == b"not yours" and not task_settings.quarantine_dir.exists()
+
+
+def test_an_integrity_error_that_persists_ends_in_quarantine(task_settings: Settings,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A conflict that no retry resolves (not the same bytes, not the same claim) is the file's failure:
+    counted, and quarantined with it as the reason when the attempts run out, not re-offered forever."""
+    from sqlalchemy.exc import IntegrityError
+
+    work, claim = claimed(task_settings, "conflict.txt", seed_variants.west_brabant())
+
+    def always_conflicting(**_: object) -> None:
+        raise IntegrityError("INSERT INTO report ...", {}, Exception("UNIQUE constraint failed: report.x"))
+
+    monkeypatch.setattr(pipeline, "add_stored_report", always_conflicting)
+    ledger = AttemptLedger(work.attempts)
+    outcomes = [tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+                for _ in range(3)]
+    assert outcomes == ["failed", "failed", "quarantined"]
+    reason = (task_settings.quarantine_dir / f"{claim}.reason.json").read_text()
+    assert "3 failed attempts" in reason and "IntegrityError" in reason
