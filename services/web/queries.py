@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, bindparam, text
 from sqlmodel import Session
 
-from shared.models import TOTAL_FIELDS, ReportDocument
+from shared.models import TOTAL_FIELDS, Location, ReportDocument
 from shared.store.queries import documents_by_id
 
 PAGE_SIZE = 100
@@ -24,9 +24,10 @@ REPORT_COLUMNS = ("r.id, r.region_code, r.region_name, r.region_key, r.year, r.q
                   "r.finding_count, r.stored_at, r.written_at, r.is_current, r.version_status, r.pinned_at, "
                   "r.pinned_by, r.superseded_at, r.superseded_by_id, r.register_size, r.percent_in_sonar, "
                   "r.municipal_with_profile, r.municipal_without_profile, r.uwv_with_profile, "
-                  "r.uwv_without_profile, r.source_file_id, r.baseline_report_id, r.mergers")
+                  "r.uwv_without_profile, r.source_file_id, r.baseline_report_id, r.mergers, r.totals_location, "
+                  "r.register_location")
 FINDING_COLUMNS = ('f.id, f."check", f.severity, f.municipality, f.municipality_code, f.field, f.expected, '
-                   "f.actual, f.compared_year, f.compared_quarter, f.method, f.bounds, f.against_report_id")
+                   "f.actual, f.compared_year, f.compared_quarter, f.method, f.bounds, f.against_report_id, f.location")
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ def list_reports(connection: Connection, query: ReportQuery, *, offset: int = 0,
     return Page(items, total, offset, limit)
 
 
+def where_in_file(location: str | None, label: str | None) -> str | None:
+    """A stored location (JSON) in its human form: 'page 2, row "Roermond"', 'line 14', 'Blad1!A7'."""
+    if not location:
+        return None
+    return Location.model_validate(json.loads(location)).describe(label)
+
+
 def report_detail(connection: Connection, report_id: int) -> dict[str, Any] | None:
     """One report with its rows, findings, file, deliveries and the other versions of its region and quarter."""
     found = _rows(connection, f"SELECT {REPORT_COLUMNS} FROM report r WHERE r.id = :id", {"id": report_id})
@@ -113,8 +121,12 @@ def report_detail(connection: Connection, report_id: int) -> dict[str, Any] | No
         return None
     report = found[0]
     rows = _rows(connection, "SELECT position, municipality, municipality_code, municipal_with_profile, "
-                             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total "
+                             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, location "
                              "FROM report_row WHERE report_id = :id ORDER BY position", {"id": report_id})
+    for row in rows:
+        row["where"] = where_in_file(row["location"], row["municipality"])
+    report["totals_where"] = where_in_file(report["totals_location"], "TOTAAL AMR")
+    report["register_where"] = where_in_file(report["register_location"], None)
     findings = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS} FROM finding f WHERE f.report_id = :id "
                                           "ORDER BY f.id", {"id": report_id}))
     source = _rows(connection, "SELECT id, sha256, name, received_path, size, format, received_at, stored_at, "
