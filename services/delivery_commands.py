@@ -129,16 +129,20 @@ def _delivery_row(delivery: Any) -> dict[str, Any]:
 
 
 def _pending_rows(settings: Settings) -> list[dict[str, Any]]:
+    from shared.attempts import AttemptLedger
     from shared.claims import WorkFolder, read_claim_info
 
     work = WorkFolder.of_inbox(settings.inbox)
+    ledger = AttemptLedger(work.attempts)
     rows = []
     for claim in work.list_claims():
         info = read_claim_info(work, claim)
-        rows.append({"name": info.name, "sha256": None, "outcome": "pending", "reason": None,
+        attempts = ledger.read(claim)
+        # A pending claim's reason is the last failure of its own (an unreadable file, say), if any.
+        rows.append({"name": info.name, "sha256": None, "outcome": "pending", "reason": attempts.last_error or None,
                      "path": str(work.claimed / claim), "report_id": None, "size": info.size,
                      "received_at": None, "dropped_at": _iso(info.dropped_at), "committed_at": None,
-                     "requeued_at": None, "claim": claim})
+                     "requeued_at": None, "claim": claim, "failed_attempts": attempts.count})
     return rows
 
 

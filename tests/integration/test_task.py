@@ -64,6 +64,11 @@ def test_a_permission_fixed_in_time_is_stored(task_settings: Settings, monkeypat
         PermissionError(errno.EACCES, "Permission denied")))
     ledger = AttemptLedger(work.attempts)
     assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "failed"
+    # Until then `files` shows the claim pending, with its failed attempt and why.
+    from services.delivery_commands import _pending_rows
+
+    [pending] = _pending_rows(task_settings)
+    assert (pending["failed_attempts"], pending["reason"]) == (1, "cannot read the file: Permission denied")
     monkeypatch.setattr(pipeline, "open_claim", real_open)  # the owner fixed the mode
     assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "stored"
 
