@@ -82,6 +82,50 @@ def test_upgrade_from_the_first_migration_keeps_data_and_picks_current(empty_dat
     engine.dispose()
 
 
+def test_upgrade_through_0004_fills_the_codes_and_lets_the_facts_decide(empty_database_url: str,
+                                                                        tmp_path: Path) -> None:
+    """A database of the 'newest arrival wins' rules: a broken copy had displaced the clean report. The
+    upgrade fills the codes, takes the written time from the archived file, and makes the clean one
+    current again; nothing is lost."""
+    engine = db._create_engine(empty_database_url)
+    upgrade_database(engine, "0003")
+    now = utcnow()
+    archived = tmp_path / "archive"
+    archived.mkdir()
+    with engine.begin() as connection:
+        for number, (status, current, written) in enumerate(((("ok", False, 1_700_000_000)),
+                                                             ("findings", True, 1_700_000_100)), start=1):
+            path = archived / f"wb-{number}.txt"
+            path.write_text("report")
+            os.utime(path, (written, written))
+            connection.execute(text(
+                "INSERT INTO source_file (sha256, name, received_path, size, format, status, received_at, "
+                "stored_at, final_path) VALUES (:sha, :name, :name, 1, 'text', 'stored', :now, :now, :path)"),
+                {"sha": f"{number:064d}", "name": path.name, "now": now, "path": str(path)})
+            connection.execute(text(
+                "INSERT INTO report (source_file_id, region_name, year, quarter, municipal_with_profile, "
+                "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, status, finding_count, "
+                "stored_at, content_sha256, is_current) VALUES (:id, 'West Brabant', 2020, 4, 6, 87, 133, 76, "
+                ":total, :status, :count, :now, :sha, :current)"),
+                {"id": number, "total": 302, "status": status, "count": int(status == "findings"), "now": now,
+                 "sha": f"{number:064d}", "current": current})
+            connection.execute(text(
+                "INSERT INTO report_row (report_id, position, municipality, municipal_with_profile, "
+                "municipal_without_profile, uwv_with_profile, uwv_without_profile, total) "
+                "VALUES (:id, 0, 'Altena', 6, 87, 133, 76, 302)"), {"id": number})
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        reports_after = connection.execute(text(
+            "SELECT id, region_code, region_key, is_current, version_status, written_at FROM report ORDER BY id")).all()
+        codes = connection.execute(text("SELECT municipality_code FROM report_row")).scalars().all()
+    assert [(r.id, r.region_code, r.region_key, bool(r.is_current), r.version_status) for r in reports_after] == [
+        (1, 28, "28", True, "current"), (2, 28, "28", False, "held")]
+    assert codes == ["GM1959", "GM1959"]
+    written = str(reports_after[0].written_at)  # SQLite hands back text, PostgreSQL a datetime
+    assert written.replace("T", " ").startswith("2023-11-14 22:13:20")  # the archived file's mtime
+    engine.dispose()
+
+
 def drop_written(settings: Settings, name: str, data: bytes, written: float) -> str | None:
     """Drop a file whose modification time says when it was written (as cp -p and rsync keep it)."""
     settings.inbox.mkdir(parents=True, exist_ok=True)
