@@ -34,11 +34,12 @@ def municipality_series(*, session: Session, municipality: str | None = None,
     for row in rows:
         code, year, quarter = row["municipality_code"], row["year"], row["quarter"]
         previous = previous_period(year, quarter)
-        merged = sorted(predecessors(code, Period(year=previous[0], quarter=previous[1]),
-                                     Period(year=year, quarter=quarter))) if code else []
+        held = predecessors(code, Period(year=previous[0], quarter=previous[1]),
+                            Period(year=year, quarter=quarter)) if code else frozenset()
+        merged = sorted(held - {code})
         row["predecessor_codes"] = merged
-        if row["previous_total"] is None and merged:
-            earlier = [totals.get((old, *previous)) for old in merged]
+        if merged:  # compare with everything it holds now: its predecessors' summed previous totals
+            earlier = [totals.get((old, *previous)) for old in sorted(held)]
             if all(value is not None for value in earlier):
                 row["previous_total"] = sum(value for value in earlier if value is not None)
                 row["total_change"] = row["total"] - row["previous_total"]

@@ -37,8 +37,8 @@ def test_a_series_is_followed_across_a_merger(settings: Settings) -> None:
     assert beekdaelen["total_change"] == sum(ZUID_2019["Beekdaelen"]) - predecessors_total
 
     by_code = json.loads(klantprofielen("series", "--municipality", "GM1883", "--json", env=env).stdout)
-    assert [(r["year"], r["total"], r["total_change"]) for r in by_code["municipalities"]] == [
-        (2018, 1130, None), (2019, 1148, 18)]
+    assert [(r["year"], r["total"], r["total_change"], r["predecessor_codes"]) for r in by_code["municipalities"]] == [
+        (2018, 1130, None, []), (2019, 1148, 18, [])]
 
     region = json.loads(klantprofielen("series", "--region", "Zuid-Limburg", "--json", env=env).stdout)
     before, after = (sum(map(sum, rows.values())) for rows in (ZUID_2018, ZUID_2019))
