@@ -19,9 +19,10 @@ _HEADINGS = "title, caption, h1, h2, h3, h4, h5, h6"
 _NOT_TEXT = ["script", "style", "noscript", "template"]
 _HIDDEN = (".visually-hidden, .visuallyhidden, .sr-only, .screen-reader-text, .element-invisible, "
            ".u-hidden-visually, [hidden], [style*='display:none'], [style*='display: none']")
-# A row's start tag in the source, or what holds text that is no markup (comments, scripts, styles).
-_ROW_TAG = re.compile(r"(?P<row><tr(?=[\s/>]))|<!--.*?-->|<(script|style|textarea|template|title)\b.*?</\2\s*>",
-                      re.IGNORECASE | re.DOTALL)
+_ROW_TAG = re.compile(r"<tr[\s/>]")  # in the lowered source
+# What holds text that is no markup, so a '<tr' in it is no row: comments, scripts, styles and the like.
+_NOT_MARKUP = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<textarea", "</textarea"),
+               ("<template", "</template"), ("<title", "</title"))
 _REGISTER_WORD = "doelgroepregister"  # of the footnote, to find it in the source
 _BODY_TAG = re.compile(r"<body[\s>]", re.IGNORECASE)
 
@@ -117,16 +118,32 @@ def _row_lines(tree: LexborHTMLParser, source: str) -> dict[int, int]:
     order are the <tr> tags in the source, outside comments and scripts. Empty when they are not (a
     row the parser made up for a cell without one)."""
     rows = tree.css("tr")
-    lines: list[int] = []
+    lowered = source.lower()
+    starts = [match.start() for match in _ROW_TAG.finditer(lowered)]
+    if len(starts) != len(rows):
+        spans = _spans_not_markup(lowered)
+        starts = [start for start in starts if not any(begin < start < end for begin, end in spans)]
+        if len(starts) != len(rows):
+            return {}
+    lines: dict[int, int] = {}
     line, at = 1, 0
-    for match in _ROW_TAG.finditer(source):
-        if match.group("row"):
-            line += source.count("\n", at, match.start())
-            at = match.start()
-            lines.append(line)
-    if len(lines) != len(rows):
-        return {}
-    return {row.mem_id: row_line for row, row_line in zip(rows, lines, strict=True)}
+    for row, start in zip(rows, starts, strict=True):
+        line += source.count("\n", at, start)
+        at = start
+        lines[row.mem_id] = line
+    return lines
+
+
+def _spans_not_markup(lowered: str) -> list[tuple[int, int]]:
+    spans = []
+    for opener, closer in _NOT_MARKUP:
+        at = lowered.find(opener)
+        while at >= 0:
+            end = lowered.find(closer, at + len(opener))
+            end = len(lowered) if end < 0 else end
+            spans.append((at, end))
+            at = lowered.find(opener, end)
+    return spans
 
 
 def _text_location(source: str, text: str, body_start: int, start: int, end: int) -> Location | None:

@@ -51,10 +51,10 @@ class PageLine(NamedTuple):
 
     def location(self) -> Location:
         """The page, and the box around the line's words in PDF points (origin bottom left)."""
-        box = _UNTURN[self.turn](bounding_box(self.words))
-        if not all(math.isfinite(x) for x in box):
+        left, bottom, right, top = _UNTURN[self.turn](bounding_box(self.words))
+        if not math.isfinite(left + bottom + right + top):
             return Location(page=self.page)
-        return Location(page=self.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2), round(box[3], 2)))
+        return Location(page=self.page, bbox=(round(left, 2), round(bottom, 2), round(right, 2), round(top, 2)))
 
 
 def located_lines(data: bytes) -> list[PageLine]:

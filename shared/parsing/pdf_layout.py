@@ -50,8 +50,8 @@ def page_line_words(words: Sequence[Word]) -> list[Line]:
 
 def bounding_box(words: Sequence[Word]) -> tuple[float, float, float, float]:
     """left, bottom, right, top around the words."""
-    return (min(w.left for w in words), min(w.bottom for w in words), max(w.right for w in words),
-            max(w.top for w in words))
+    lefts, bottoms, rights, tops, *_ = zip(*words, strict=True)
+    return min(lefts), min(bottoms), max(rights), max(tops)
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:
