@@ -119,12 +119,11 @@ def _row_lines(tree: LexborHTMLParser, source: str) -> dict[int, int]:
     row the parser made up for a cell without one)."""
     rows = tree.css("tr")
     lowered = source.lower()
-    starts = [match.start() for match in _ROW_TAG.finditer(lowered)]
+    spans = _spans_not_markup(lowered)
+    starts = [match.start() for match in _ROW_TAG.finditer(lowered)
+              if not any(begin < match.start() < end for begin, end in spans)]
     if len(starts) != len(rows):
-        spans = _spans_not_markup(lowered)
-        starts = [start for start in starts if not any(begin < start < end for begin, end in spans)]
-        if len(starts) != len(rows):
-            return {}
+        return {}
     lines: dict[int, int] = {}
     line, at = 1, 0
     for row, start in zip(rows, starts, strict=True):
