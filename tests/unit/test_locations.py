@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from shared.models import COUNT_FIELDS, Location, ParsedReport, Row
 from shared.parsing import parse_report
+from shared.reconcile import reconcile
 from tests.pdf_print_layouts import columns_over_two_pages
 from tests.report_renderers import PRODUCER_VARIANTS, VARIANTS, dutch, render, render_variant, sample_report
 
@@ -341,3 +342,57 @@ def test_a_table_whose_columns_run_over_two_pages_is_located_on_the_page_of_its_
     for name, numbers, location in _read(parsed):
         assert location is not None and location.page == 1
         assert _box_holds(_text_in_box(document, location), name, numbers[:2])
+
+
+# --- findings: where what they are about was read ---------------------------------------------------
+
+
+def _points_at(data: bytes, fmt: str, location: Location | None, label: str, numbers: list[int]) -> bool:
+    """Whether the file holds the label and the numbers at the location: on the line, in the table's row,
+    from the label's cell on, inside the box."""
+    assert location is not None
+    if fmt == "pdf":
+        return _box_holds(_text_in_box(pdfium.PdfDocument(data), location), label, numbers)
+    if fmt in ("text", "csv") or (fmt == "html" and location.table_row is None):  # a line (an HTML footnote's)
+        text = _plain(_TAG.sub(" ", _decoded_lines(data)[location.line - 1]))  # type: ignore[operator]
+    elif fmt == "html":
+        source = "\n".join(_decoded_lines(data))
+        tables = [_own_rows(table) for table in LexborHTMLParser(source).css("table")]
+        text = " | ".join(rows[location.table_row - 1].text(separator=" ") for rows in tables  # type: ignore[operator]
+                          if len(rows) >= location.table_row)  # type: ignore[operator]
+    else:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(location.sheet)  # type: ignore[arg-type]
+        row, column = _cell_index(location.cell)  # type: ignore[arg-type]
+        text = " ".join(str(int(v)) if isinstance(v, float) else str(v)
+                        for v in sheet.to_python(skip_empty_area=False)[row][column:])
+    return label in text and _holds_numbers(text, numbers)
+
+
+BROKEN_RENDERINGS = {"text-tabs-crlf-bom": "text", "csv-semicolon": "csv", "html": "html", "xlsx": "xlsx",
+                     "ods-at-c5": "ods", "xls": "xls", "pdf-two-pages": "pdf", "pdf-column-order": "pdf"}
+
+
+@pytest.mark.parametrize("variant", list(BROKEN_RENDERINGS))
+def test_a_finding_points_at_the_figure_it_is_about(variant: str) -> None:
+    """Weert's total one too many (a row_total and a column_total finding): the first is located where
+    Weert's row holds the broken total, the second where the TOTAAL AMR row holds the total it was checked
+    against; the register's size too small: the footnote that prints it."""
+    report = sample_report("west-brabant")
+    rows = list(report.rows)
+    weert = rows[-1].model_copy(update={"total": rows[-1].total + 1})
+    register = report.register.model_copy(update={"size": 4000})  # type: ignore[union-attr]
+    broken = report.model_copy(update={"rows": (*rows[:-1], weert), "register": register})
+    data = render_variant(broken, variant)
+    parsed = parse_report(data)
+    findings = {finding.check: finding for finding in reconcile(parsed)}
+    assert set(findings) == {"row_total", "column_total", "percent_in_sonar", "register_size"}
+    fmt = BROKEN_RENDERINGS[variant]
+    row_total = findings["row_total"].location
+    assert row_total is not None and row_total == parsed.rows[-1].location
+    assert _points_at(data, fmt, row_total, "Zundert", [weert.total])
+    column_total = findings["column_total"].location
+    assert column_total is not None and column_total == parsed.totals_location
+    assert _points_at(data, fmt, column_total, "TOTAAL AMR", [report.totals.total])
+    for check in ("percent_in_sonar", "register_size"):
+        assert findings[check].location is not None and findings[check].location == parsed.register.location  # type: ignore[union-attr]
+    assert _points_at(data, fmt, findings["register_size"].location, "doelgroepregister", [4000])
