@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from shared.models import Location, ParsedReport
@@ -60,7 +60,7 @@ def _line_location(locate_line: Callable[[int], Location], index: int, _name_ind
 def _span_location(text: str, locate_line: Callable[[int], Location], start: int, end: int) -> Location | None:
     """Where the lines holding text[start:end] were read (the first line's, widened over the rest)."""
     first = text.count("\n", 0, start)
-    return covering([locate_line(index) for index in range(first, first + text.count("\n", start, end) + 1)])
+    return _covering_lines(locate_line, range(first, first + text.count("\n", start, end) + 1))
 
 
 def cells_from_lines(lines: list[str], locate_line: Callable[[int], Location] = _line_of_file) -> list[list[str]]:
@@ -90,7 +90,13 @@ def cells_from_lines(lines: list[str], locate_line: Callable[[int], Location] = 
 
 
 def _lines_location(locate_line: Callable[[int], Location], indexes: list[int]) -> LocateRow:
-    return lambda _name_index: covering([locate_line(index) for index in indexes])
+    return lambda _name_index: _covering_lines(locate_line, indexes)
+
+
+def _covering_lines(locate_line: Callable[[int], Location], indexes: Sequence[int]) -> Location:
+    """The first line's location, its box (a PDF's) widened over the other lines on its page."""
+    first = locate_line(indexes[0])
+    return first if first.bbox is None else covering([first, *(locate_line(index) for index in indexes[1:])])
 
 
 def split_line(line: str) -> list[str]:
