@@ -1,11 +1,11 @@
 """What every format shares: the footnote, and assembling a report from the rows of cells a format
-yields. Every parser ends in `assemble_report`. A row of cells may come as `LocatedCells`, which says
-where in the file it was read; the report's rows, TOTAAL AMR row and footnote then carry that location."""
+yields. Every parser ends in `assemble_report`. A row of cells may come as `LocatedCells` (located.py),
+which says where in the file it was read; the report's rows, TOTAAL AMR row and footnote then carry it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from shared.models import Counts, Location, ParsedReport, Region, Register, ReportFormat, Row
 from shared.parsing.dutch import clean_cell, find_period, is_clean_int, parse_dutch_int, period_from_name
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells, LocateRow, LocateText, covering, located_like, row_location
 from shared.parsing.regions import (
     REGION_CELL,
     region_after_period,
@@ -34,44 +35,6 @@ MAX_COUNT = 9_999_999
 # A labour-market region has a few dozen municipalities; far more rows is not this report, and
 # building them would only cost time.
 MAX_ROWS = 500
-
-
-# Where a row was read, from the index of its name cell (workbooks locate the name's cell, the other
-# formats the row); and where a span of the report's text (start, end) was read (the footnote).
-LocateRow = Callable[[int], Location]
-LocateText = Callable[[int, int], Location | None]
-
-
-class LocatedCells(list[str]):
-    """A row's cells, and `locate`: the row's Location from the index of its name cell."""
-
-    __slots__ = ("locate",)
-
-    def __init__(self, cells: Iterable[str], locate: LocateRow) -> None:
-        super().__init__(cells)
-        self.locate = locate
-
-
-def located_like(row: Sequence[str], cells: list[str]) -> list[str]:
-    """`cells` read from `row` (columns dropped, say), keeping where `row` was read."""
-    locate = getattr(row, "locate", None)
-    return cells if locate is None else LocatedCells(cells, locate)
-
-
-def row_location(row: Sequence[str], name_index: int) -> Location | None:
-    locate = getattr(row, "locate", None)
-    return None if locate is None else locate(name_index)
-
-
-def covering(locations: Sequence[Location]) -> Location:
-    """The location of what was read from pieces (at least one): the first piece's, its box widened
-    over the pieces on the same page (a row's two halves, its counts one cell a line)."""
-    first = locations[0]
-    if first.bbox is None:
-        return first
-    boxes = [loc.bbox for loc in locations if loc.bbox is not None and loc.page == first.page]
-    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-    return first.model_copy(update={"bbox": box})
 
 
 class Footnote(NamedTuple):

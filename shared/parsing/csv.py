@@ -9,8 +9,9 @@ from bisect import bisect_right
 from functools import partial
 
 from shared.models import Location, ParsedReport
-from shared.parsing.common import LocatedCells, assemble_report
+from shared.parsing.common import assemble_report
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells
 from shared.parsing.textual import decode_text
 
 _DELIMITERS = (";", ",", "|")  # ';' first: it wins a tie, being what Dutch Excel writes

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from shared.models import Location, ParsedReport
-from shared.parsing.common import LocatedCells, assemble_report, without_empty_columns
+from shared.parsing.common import assemble_report, without_empty_columns
 from shared.parsing.dutch import is_dutch_int
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells
 from shared.parsing.textual import decode_text
 
 _TOTAL_CELL = re.compile(r"^\s*totaal\s+amr\b", re.IGNORECASE)
@@ -21,17 +23,19 @@ _HIDDEN = (".visually-hidden, .visuallyhidden, .sr-only, .screen-reader-text, .e
            ".u-hidden-visually, [hidden], [style*='display:none'], [style*='display: none']")
 _ROW_TAG = re.compile(r"<tr[\s/>]")  # in the lowered source
 # What holds text that is no markup, so a '<tr' in it is no row: comments, scripts, styles and the like.
-_NOT_MARKUP = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<textarea", "</textarea"),
+_SKIPPED = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<textarea", "</textarea"),
                ("<template", "</template"), ("<title", "</title"))
 _REGISTER_WORD = "doelgroepregister"  # of the footnote, to find it in the source
-_BODY_TAG = re.compile(r"<body[\s>]", re.IGNORECASE)
+_BODY_TAG = re.compile(r"<body[\s>]")  # in the lowered source
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     """Parse the web page of a report."""
     source = decode_text(data)
     tree = LexborHTMLParser(source)
-    row_lines = _row_lines(tree, source)
+    lowered = source.lower()
+    page = _Source(source, lowered, _skipped_spans(lowered))
+    row_lines = _row_lines(tree, page)
     for line_break in tree.css("br"):
         line_break.replace_with("\n")
     tree.strip_tags(_NOT_TEXT)
@@ -43,7 +47,7 @@ def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
     headings = "\n".join(node.text() for node in tree.css(_HEADINGS))
     body = tree.body if tree.body is not None else tree.root
     text = headings + "\n" + (body.text(separator="\n") if body is not None else "")
-    locate_text = partial(_text_location, source, text, len(headings) + 1)
+    locate_text = partial(_text_location, page, text, len(headings) + 1)
     # Without a TOTAAL AMR row, the biggest table gets parsed so the reason says what is missing.
     candidates = report_tables(tree) or sorted(tree.css("table"), key=lambda t: -len(t.css("tr")))[:1]
     if not candidates:
@@ -113,29 +117,37 @@ def _row_location(line: int | None, position: int, _name_index: int) -> Location
     return Location(line=line, table_row=position)
 
 
-def _row_lines(tree: LexborHTMLParser, source: str) -> dict[int, int]:
+class _Source(NamedTuple):
+    """The page's source as the parser got it, and lowered."""
+
+    source: str
+    lowered: str
+    skipped: list[tuple[int, int]]  # comments, scripts, styles: no part of the page
+
+    def in_page(self, position: int) -> bool:
+        return not any(begin < position < end for begin, end in self.skipped)
+
+
+def _row_lines(tree: LexborHTMLParser, page: _Source) -> dict[int, int]:
     """Each row's source line by its mem_id (the parser keeps no positions): the rows in document
     order are the <tr> tags in the source, outside comments and scripts. Empty when they are not (a
     row the parser made up for a cell without one)."""
     rows = tree.css("tr")
-    lowered = source.lower()
-    spans = _spans_not_markup(lowered)
-    starts = [match.start() for match in _ROW_TAG.finditer(lowered)
-              if not any(begin < match.start() < end for begin, end in spans)]
+    starts = [match.start() for match in _ROW_TAG.finditer(page.lowered) if page.in_page(match.start())]
     if len(starts) != len(rows):
         return {}
     lines: dict[int, int] = {}
     line, at = 1, 0
     for row, start in zip(rows, starts, strict=True):
-        line += source.count("\n", at, start)
+        line += page.source.count("\n", at, start)
         at = start
         lines[row.mem_id] = line
     return lines
 
 
-def _spans_not_markup(lowered: str) -> list[tuple[int, int]]:
+def _skipped_spans(lowered: str) -> list[tuple[int, int]]:
     spans = []
-    for opener, closer in _NOT_MARKUP:
+    for opener, closer in _SKIPPED:
         at = lowered.find(opener)
         while at >= 0:
             end = lowered.find(closer, at + len(opener))
@@ -145,21 +157,24 @@ def _spans_not_markup(lowered: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _text_location(source: str, text: str, body_start: int, start: int, end: int) -> Location | None:
+def _text_location(page: _Source, text: str, body_start: int, start: int, end: int) -> Location | None:
     """The source line of the footnote at text[start:end] (text: the headings, then the body's text):
-    where the source has the footnote's word as often before it as the body's text has."""
-    word = text.lower().find(_REGISTER_WORD, start, end)
+    where the body's source has the footnote's word, outside comments and scripts, as often before it
+    as the body's text has."""
+    lowered_text = text.lower()
+    word = lowered_text.find(_REGISTER_WORD, start, end)
     if word < body_start:  # not in the body's text (in a heading, it could be anywhere in the source)
         return None
-    count = text.lower().count(_REGISTER_WORD, body_start, word)
-    lowered = source.lower()
-    body = _BODY_TAG.search(source)
+    count = lowered_text.count(_REGISTER_WORD, body_start, word)
+    body = _BODY_TAG.search(page.lowered)
     at = body.start() if body else 0
-    for _ in range(count + 1):
-        at = lowered.find(_REGISTER_WORD, at + 1)
-        if at < 0:
-            return None
-    return Location(line=source.count("\n", 0, at) + 1)
+    while (at := page.lowered.find(_REGISTER_WORD, at)) >= 0:
+        if page.in_page(at):
+            if count == 0:
+                return Location(line=page.source.count("\n", 0, at) + 1)
+            count -= 1
+        at += len(_REGISTER_WORD)
+    return None
 
 
 def _enclosing_table(node: LexborNode) -> LexborNode | None:

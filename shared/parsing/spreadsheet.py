@@ -9,8 +9,9 @@ from functools import partial
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from shared.models import Location, ParsedReport, ReportFormat
-from shared.parsing.common import LocatedCells, assemble_report, kept_columns, row_location
+from shared.parsing.common import assemble_report, kept_columns
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells, row_location
 
 MAX_ROWS = 10_000
 MAX_CELLS = 1_000_000  # calamine allocates a sheet's whole bounding box, empty cells too

@@ -9,9 +9,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from shared.models import Location, ParsedReport
-from shared.parsing.common import LocatedCells, LocateRow, assemble_report, covering
+from shared.parsing.common import assemble_report
 from shared.parsing.dutch import is_dutch_int
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells, LocateRow, covering
 from shared.parsing.table_kind import found_no_table
 from shared.parsing.textual import decode_text
 
