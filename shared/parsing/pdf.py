@@ -16,7 +16,7 @@ import pypdfium2.raw as pdfium_c
 
 from shared.models import Location, ParsedReport
 from shared.parsing.errors import NotAReport
-from shared.parsing.pdf_layout import Word, bounding_box, page_line_words, page_lines
+from shared.parsing.pdf_layout import Word, page_line_words, page_lines
 from shared.parsing.text import parse_lines
 
 __all__ = ["Word", "extract_lines", "page_lines", "parse"]
@@ -51,7 +51,8 @@ class PageLine(NamedTuple):
 
     def location(self) -> Location:
         """The page, and the box around the line's words in PDF points (origin bottom left)."""
-        left, bottom, right, top = _UNTURN[self.turn](bounding_box(self.words))
+        lefts, bottoms, rights, tops, *_ = zip(*self.words, strict=True)
+        left, bottom, right, top = _UNTURN[self.turn]((min(lefts), min(bottoms), max(rights), max(tops)))
         if not math.isfinite(left + bottom + right + top):
             return Location(page=self.page)
         return Location(page=self.page, bbox=(round(left, 2), round(bottom, 2), round(right, 2), round(top, 2)))

@@ -43,15 +43,8 @@ def page_lines(words: Sequence[Word]) -> list[str]:
 
 
 def page_line_words(words: Sequence[Word]) -> list[Line]:
-    """The page's lines, top first, each with the words it was read from (a table row's wrapped name
-    included)."""
+    """The page's lines, top first, each with the words it was read from (a row's wrapped name too)."""
     return join_wrapped_cells(unfold_side_by_side(group_lines(words)))
-
-
-def bounding_box(words: Sequence[Word]) -> tuple[float, float, float, float]:
-    """left, bottom, right, top around the words."""
-    lefts, bottoms, rights, tops, *_ = zip(*words, strict=True)
-    return min(lefts), min(bottoms), max(rights), max(tops)
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:

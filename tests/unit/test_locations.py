@@ -396,3 +396,13 @@ def test_a_finding_points_at_the_figure_it_is_about(variant: str) -> None:
     for check in ("percent_in_sonar", "register_size"):
         assert findings[check].location is not None and findings[check].location == parsed.register.location  # type: ignore[union-attr]
     assert _points_at(data, fmt, findings["register_size"].location, "doelgroepregister", [4000])
+
+
+def test_an_html_footnote_is_located_past_comments_and_scripts_that_name_the_register() -> None:
+    report = sample_report("midden-limburg")
+    page = render(report, "html").decode().replace(
+        "<main>", "<!-- doelgroepregister:\n\n oud -->\n<script>\nvar doelgroepregister = 1;\n</script><main>")
+    parsed = parse_report(page.encode())
+    assert parsed.register is not None and parsed.register.location is not None
+    line = page.split("\n")[parsed.register.location.line - 1]  # type: ignore[operator]
+    assert "bevat het doelgroepregister" in line and dutch(parsed.register.size) in line
