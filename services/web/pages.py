@@ -16,6 +16,7 @@ from services.web.charts import COUNT_LABELS, COUNTS, colour, municipality_chart
 from services.web.marks import mark_findings
 from services.web.queries import ReportQuery
 from shared.claims import WorkFolder, read_claim_info
+from shared.models import Location
 
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 OUTCOMES = ("stored", "duplicate", "quarantined", "pending")
@@ -23,7 +24,13 @@ OUTCOMES = ("stored", "duplicate", "quarantined", "pending")
 
 def template_globals() -> dict[str, Any]:
     return {"when": when, "quarter_label": queries.quarter_label, "count_labels": COUNT_LABELS, "counts": COUNTS,
-            "colour": colour, "q": quote, "dutch": dutch, "link": link, "region_href": region_href}
+            "colour": colour, "q": quote, "dutch": dutch, "link": link, "region_href": region_href,
+            "where": where}
+
+
+def where(location: str | None, label: str | None = None) -> str:
+    """A stored location (JSON) for people: 'line 14', 'Blad1!B7', 'page 2, row "Roermond"'."""
+    return Location.model_validate_json(location).describe(label) if location else "—"
 
 
 def region_href(code: int | None, name: str) -> str:

@@ -24,7 +24,8 @@ REPORT_COLUMNS = ("r.id, r.region_code, r.region_name, r.region_key, r.year, r.q
                   "r.finding_count, r.stored_at, r.written_at, r.is_current, r.version_status, r.pinned_at, "
                   "r.pinned_by, r.superseded_at, r.superseded_by_id, r.register_size, r.percent_in_sonar, "
                   "r.municipal_with_profile, r.municipal_without_profile, r.uwv_with_profile, "
-                  "r.uwv_without_profile, r.source_file_id, r.baseline_report_id, r.mergers")
+                  "r.uwv_without_profile, r.source_file_id, r.baseline_report_id, r.mergers, r.totals_location, "
+                  "r.register_location")
 FINDING_COLUMNS = ('f.id, f."check", f.severity, f.municipality, f.municipality_code, f.field, f.expected, '
                    "f.actual, f.compared_year, f.compared_quarter, f.method, f.bounds, f.against_report_id")
 
@@ -113,7 +114,7 @@ def report_detail(connection: Connection, report_id: int) -> dict[str, Any] | No
         return None
     report = found[0]
     rows = _rows(connection, "SELECT position, municipality, municipality_code, municipal_with_profile, "
-                             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total "
+                             "municipal_without_profile, uwv_with_profile, uwv_without_profile, total, location "
                              "FROM report_row WHERE report_id = :id ORDER BY position", {"id": report_id})
     findings = _numbers(_rows(connection, f"SELECT {FINDING_COLUMNS} FROM finding f WHERE f.report_id = :id "
                                           "ORDER BY f.id", {"id": report_id}))
