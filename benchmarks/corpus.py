@@ -14,7 +14,7 @@ from typing import Any
 from shared.models import Counts, ParsedReport, Period, Region, Register, Row
 
 try:
-    from tests.report_renderers import render
+    from tests.report_renderers import figures, render
 except ModuleNotFoundError as exc:  # fpdf2 / openpyxl come with the test extras
     raise SystemExit(f"benchmarks need the test extras (pip install -e '.[test]'): {exc}") from None
 
@@ -144,8 +144,9 @@ def build_set(factory: ReportFactory, directory: Path, label: str, count: int,
 
 
 def expected_figures(item: CorpusFile) -> dict[str, Any]:
-    """What parsing the file must give back (the PDF-edition text prints no region code)."""
-    document = item.report.model_dump(exclude={"format"})
+    """What parsing the file must give back, but for the format and locations (the PDF-edition text
+    prints no region code)."""
+    document = figures(item.report)
     if item.kind == "text-pdf-edition":
         document["region"]["code"] = None
     return document

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from typing_extensions import TypedDict
 
 # "register" is a contract field name; pydantic warns that it shadows ABCMeta.register, which only
 # matters on the class, never on instances.
@@ -40,6 +42,17 @@ class Counts(_Frozen):
     total: int = Field(ge=0)
 
 
+class LocationKeys(TypedDict, total=False):
+    """A Location as printed: only the keys its format has."""
+
+    line: int
+    table_row: int
+    sheet: str
+    cell: str
+    page: int
+    bbox: Sequence[float]  # a list in JSON
+
+
 class Location(_Frozen):
     """Where in its file a row, the TOTAAL AMR row or the footnote was read (only the keys of its format):
     text and CSV {line}; HTML {line, table_row}; spreadsheets {sheet, cell} (the cell of the name);
@@ -52,6 +65,11 @@ class Location(_Frozen):
     page: int | None = Field(default=None, ge=1)
     bbox: tuple[float, float, float, float] | None = None
 
+    @model_serializer(mode="wrap")
+    def _only_its_keys(self, handler: SerializerFunctionWrapHandler) -> LocationKeys:
+        """Printed and stored with the keys of its format only: {"line": 14}, not five nulls beside it."""
+        return cast(LocationKeys, {key: value for key, value in handler(self).items() if value is not None})
+
     def describe(self, label: str | None = None) -> str:
         """For people: 'page 2, row "Roermond"', 'line 14', 'Blad1!A7'."""
         if self.sheet is not None and self.cell is not None:
@@ -60,6 +78,8 @@ class Location(_Frozen):
             return f'page {self.page}, row "{label}"' if label else f"page {self.page}"
         if self.line is not None:
             return f"line {self.line}" + (f" (table row {self.table_row})" if self.table_row else "")
+        if self.table_row is not None:  # an HTML row the parser made up: no source line of its own
+            return f"table row {self.table_row}"
         return "unknown"
 
 

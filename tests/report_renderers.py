@@ -130,9 +130,26 @@ def render_variant(report: ParsedReport, variant: str) -> bytes:
     return render(report, fmt, **options)
 
 
+# A report's figures: what every rendering of one report must give back alike. The format differs, and
+# so do the locations (tests/unit/test_locations.py checks those).
+FIGURES_ONLY: dict[str, Any] = {"format": True, "totals_location": True, "rows": {"__all__": {"location"}},
+                                "register": {"location"}}
+
+
+def figures(report: ParsedReport) -> dict[str, Any]:
+    """The report as a dict without its format and its locations."""
+    return report.model_dump(exclude=FIGURES_ONLY)
+
+
+def unlocated(rows: tuple[Row, ...]) -> tuple[Row, ...]:
+    """The rows without where they were read."""
+    return tuple(row.model_copy(update={"location": None}) for row in rows)
+
+
 def expected_document(report: ParsedReport, variant: str) -> dict[str, Any]:
-    """What parsing `variant` must give back, minus the format: the PDF edition prints no region code."""
-    document = report.model_dump(exclude={"format"})
+    """What parsing `variant` must give back, minus the format and locations: the PDF edition prints no
+    region code."""
+    document = figures(report)
     options = VARIANTS[variant][1] if variant in VARIANTS else PRODUCER_VARIANTS[variant][2]
     if options.get("style") == "pdf-edition" or variant in WITHOUT_REGION_CODE:
         document["region"]["code"] = None

@@ -1,16 +1,19 @@
 """What every format shares: the footnote, and assembling a report from the rows of cells a format
-yields. Every parser ends in `assemble_report`."""
+yields. Every parser ends in `assemble_report`. A row of cells may come as `LocatedCells` (located.py),
+which says where in the file it was read; the report's rows, TOTAAL AMR row and footnote then carry it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from shared.models import Counts, ParsedReport, Region, Register, ReportFormat, Row
+from shared.models import Counts, Location, ParsedReport, Region, Register, ReportFormat, Row
 from shared.parsing.dutch import clean_cell, find_period, is_clean_int, parse_dutch_int, period_from_name
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells, LocateRow, LocateText, covering, located_like, row_location
 from shared.parsing.regions import (
     REGION_CELL,
     region_after_period,
@@ -34,14 +37,21 @@ MAX_COUNT = 9_999_999
 MAX_ROWS = 500
 
 
-def find_register(text: str) -> tuple[str, Register] | None:
-    """The footnote: (region name it names, register size and percentage)."""
+class Footnote(NamedTuple):
+    region: str  # the region name it names
+    register: Register
+    start: int  # where it stands in the text
+    end: int
+
+
+def find_register(text: str) -> Footnote | None:
+    """The footnote: the region it names, the register's size and percentage, and where it stands."""
     match = _FOOTNOTE.search(text)
     if not match:
         return None
     region = " ".join(match.group("region").split())
     size = parse_dutch_int(match.group("size"))
-    return region, Register(size=size, percent_in_sonar=int(match.group("percent")))
+    return Footnote(region, Register(size=size, percent_in_sonar=int(match.group("percent"))), *match.span())
 
 
 def assemble_report(
@@ -51,10 +61,12 @@ def assemble_report(
     *,
     name_hint: str | None = None,
     title_region: str | None = None,
+    locate_text: LocateText | None = None,
 ) -> ParsedReport:
     """Build the report from rows of cells (name cell, then five numbers, optionally a region cell
     before the name) and the surrounding text (title, footnote). A table whose columns were printed
-    on two pages (the names repeated, some counts on each) is joined by municipality name."""
+    on two pages (the names repeated, some counts on each) is joined by municipality name. Rows that
+    are `LocatedCells`, and the footnote through `locate_text`, give the report its locations."""
     seen: list[Sequence[str]] = []  # the rows read, for a second reading; lazily, as the first stops at TOTAAL AMR
 
     def recorded() -> Iterator[Sequence[str]]:
@@ -63,36 +75,56 @@ def assemble_report(
             yield row
 
     try:
-        return _assemble(fmt, recorded(), text, name_hint=name_hint, title_region=title_region)
+        return _assemble(fmt, recorded(), text, name_hint=name_hint, title_region=title_region,
+                         locate_text=locate_text)
     except NotAReport as exc:
         # Finding no table, the first reading has read every row.
         if not found_no_table(exc.reason) or not (joined := rows_joined_by_name(seen)):
             raise
-    return _assemble(fmt, joined, text, name_hint=name_hint, title_region=title_region)
+    return _assemble(fmt, joined, text, name_hint=name_hint, title_region=title_region, locate_text=locate_text)
+
+
+class _Part(NamedTuple):
+    position: int
+    lead: list[str]  # the cells before the name
+    counts: list[str]
+    location: Location | None
 
 
 def rows_joined_by_name(cell_rows: Sequence[Sequence[str]]) -> list[list[str]]:
     """Rows of a name and some of the counts, joined by name into rows of five counts: the k-th part
     of a name with the left page's columns with its k-th part with the right page's, in the order of
-    the left page; names whose parts do not make five counts are left out."""
-    parts: dict[str, list[tuple[int, list[str], list[str]]]] = {}  # name -> (position, lead cells, counts)
+    the left page; names whose parts do not make five counts are left out. A joined row is located
+    where its left part was read (its box widened over the right part on the same page)."""
+    parts: dict[str, list[_Part]] = {}  # name -> its parts
     for position, raw in enumerate(cell_rows):
-        cells = [c for c in (clean_cell(c) for c in raw) if c]
+        cleaned = [clean_cell(c) for c in raw]
+        filled = [index for index, cell in enumerate(cleaned) if cell]
+        cells = [cleaned[index] for index in filled]
         if cells and " " in cells[-1] and is_clean_int(cells[-1].rsplit(" ", 1)[1]):
             cells = [*cells[:-1], *_peel_counts(cells[-1])]  # counts after the name, spaces apart
         counts = 0
         while counts < len(cells) - 1 and is_clean_int(cells[-1 - counts]):
             counts += 1
         if 1 <= counts <= 4:
-            parts.setdefault(cells[-1 - counts], []).append((position, cells[:-1 - counts], cells[-counts:]))
+            lead = cells[:-1 - counts]
+            location = row_location(raw, filled[len(lead)])  # the name's cell in the row as read
+            parts.setdefault(cells[-1 - counts], []).append(_Part(position, lead, cells[-counts:], location))
     joined: list[tuple[int, list[str]]] = []
     for name, pieces in parts.items():
-        left = [piece for piece in pieces if len(piece[2]) == len(pieces[0][2])]
-        right = [piece for piece in pieces if len(piece[2]) != len(pieces[0][2])]
-        if len(left) != len(right) or any(len(a[2]) + len(b[2]) != 5 for a, b in zip(left, right, strict=True)):
+        left = [piece for piece in pieces if len(piece.counts) == len(pieces[0].counts)]
+        right = [piece for piece in pieces if len(piece.counts) != len(pieces[0].counts)]
+        if len(left) != len(right) or any(len(a.counts) + len(b.counts) != 5 for a, b in zip(left, right, strict=True)):
             continue
-        joined += [(a[0], [*a[1], name, *a[2], *b[2]]) for a, b in zip(left, right, strict=True)]
+        for a, b in zip(left, right, strict=True):
+            cells = [*a.lead, name, *a.counts, *b.counts]
+            location = covering([a.location, b.location]) if a.location and b.location else a.location
+            joined.append((a.position, cells if location is None else LocatedCells(cells, _at(location))))
     return [row for _, row in sorted(joined, key=lambda item: item[0])]
+
+
+def _at(location: Location) -> LocateRow:
+    return lambda _name_index: location
 
 
 def _peel_counts(cell: str) -> list[str]:
@@ -104,11 +136,12 @@ def _peel_counts(cell: str) -> list[str]:
 
 
 def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, *, name_hint: str | None,
-              title_region: str | None) -> ParsedReport:
+              title_region: str | None, locate_text: LocateText | None) -> ParsedReport:
     region_code: int | None = None
     region_name: str | None = None
     rows: list[Row] = []
     totals: Counts | None = None
+    totals_location: Location | None = None
     saw_table_row = False
     labels: list[str] = []
     headers: list[list[str]] = []  # the heading rows right above the table, if any
@@ -133,6 +166,7 @@ def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, 
             continue
         saw_table_row = True
         label = label_cells[-1]
+        name_index = next(index for index in range(len(cells) - 6, -1, -1) if cells[index])
         labels.append(label)
         # The region cell ("34 Midden-Limburg") may also come as two cells: code, then name.
         if len(label_cells) >= 2 and (code_match := REGION_CELL.match(" ".join(label_cells[:-1]))):
@@ -141,12 +175,13 @@ def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, 
         if any(n > MAX_COUNT for n in numbers):
             raise NotAReport(f"implausible count in row {label[:40]!r}")
         if _TOTAL_ROW.match(label):
-            if rows or totals is not None:
-                totals = totals or _counts(numbers)
+            opened = totals is not None
+            if not opened:
+                totals, totals_location = _counts(numbers), row_location(raw, name_index)
+            if rows or opened:
                 break  # TOTAAL AMR closes the table (a second one closes a table it opened)
-            totals = _counts(numbers)  # printed above the municipalities: they follow
-            continue
-        rows.append(_row(label, numbers))
+            continue  # printed above the municipalities: they follow
+        rows.append(_row(label, numbers, row_location(raw, name_index)))
         if len(rows) > MAX_ROWS:
             raise NotAReport(f"not a report table: more than {MAX_ROWS} municipality rows")
     if not saw_table_row:  # a memo or a mail comes as text, a web page or a PDF; a sheet is no prose
@@ -162,7 +197,9 @@ def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, 
     if period is None:
         raise NotAReport("no period found (expected e.g. 'Vierde kwartaal 2021')")
     footnote = find_register(text)
-    register = footnote[1] if footnote else None
+    register = footnote.register if footnote else None
+    if footnote and locate_text:
+        register = footnote.register.model_copy(update={"location": locate_text(footnote.start, footnote.end)})
     if region_name is None or region_code is None:
         region_code, region_name = _region_elsewhere(text, region_name or title_region, footnote, name_hint)
     try:
@@ -173,6 +210,7 @@ def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, 
             rows=tuple(rows),
             totals=totals,
             register=register,
+            totals_location=totals_location,
         )
     except ValidationError as exc:
         raise NotAReport(f"not a valid report: {exc.errors()[0]['msg']}") from None
@@ -181,6 +219,14 @@ def _assemble(fmt: ReportFormat, cell_rows: Iterable[Sequence[str]], text: str, 
 def without_empty_columns(rows: list[list[str]]) -> list[list[str]]:
     """The rows without the columns empty in every row (spacer columns of a layout), so that a
     report's five counts sit side by side however they were laid out."""
+    keep = kept_columns(rows)
+    if keep is None:
+        return rows
+    return [located_like(row, [row[index] for index in keep if index < len(row)]) for row in rows]
+
+
+def kept_columns(rows: list[list[str]]) -> list[int] | None:
+    """The indexes of the columns with text in some row; None when every column has."""
     width = max((len(row) for row in rows), default=0)
     filled = [False] * width
     for row in rows:
@@ -188,16 +234,15 @@ def without_empty_columns(rows: list[list[str]]) -> list[list[str]]:
             if not filled[index] and cell.strip():
                 filled[index] = True
     if all(filled):
-        return rows
-    keep = [index for index, used in enumerate(filled) if used]
-    return [[row[index] for index in keep if index < len(row)] for row in rows]
+        return None
+    return [index for index, used in enumerate(filled) if used]
 
 
-def _region_elsewhere(text: str, known: str | None, footnote: tuple[str, Register] | None,
+def _region_elsewhere(text: str, known: str | None, footnote: Footnote | None,
                       name_hint: str | None) -> tuple[int | None, str]:
     """The region's code and name from the first place that prints the region, and its code from any
     place that prints it with the same name (a title '34 Midden-Limburg' under a footnote naming it)."""
-    candidates = [known, region_parameter(text), footnote[0] if footnote else None, region_after_period(text),
+    candidates = [known, region_parameter(text), footnote.region if footnote else None, region_after_period(text),
                   region_below_period(text), region_from_name(name_hint) if name_hint else None]
     printed = [split_region_code(clean_cell(candidate)) for candidate in candidates if candidate]
     if not printed:
@@ -212,7 +257,7 @@ def _counts(numbers: list[int]) -> Counts:
                               "uwv_without_profile", "total"), numbers, strict=True)))
 
 
-def _row(label: str, numbers: list[int]) -> Row:
+def _row(label: str, numbers: list[int], location: Location | None) -> Row:
     return Row(
         municipality=label,
         municipal_with_profile=numbers[0],
@@ -220,4 +265,5 @@ def _row(label: str, numbers: list[int]) -> Row:
         uwv_with_profile=numbers[2],
         uwv_without_profile=numbers[3],
         total=numbers[4],
+        location=location,
     )

@@ -5,16 +5,18 @@ rows; the lines then go through the text parser."""
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from shared.models import ParsedReport
+from shared.models import Location, ParsedReport
 from shared.parsing.errors import NotAReport
-from shared.parsing.pdf_layout import Word, page_lines
+from shared.parsing.pdf_layout import Word, page_line_words, page_lines
 from shared.parsing.text import parse_lines
 
 __all__ = ["Word", "extract_lines", "page_lines", "parse"]
@@ -29,26 +31,50 @@ _PDFIUM_LOCK = threading.Lock()
 
 
 def parse(data: bytes, *, name: str | None = None) -> ParsedReport:
-    """Parse a text-based PDF report of one or more pages."""
-    return parse_lines(extract_lines(data), fmt="pdf", name=name)
+    """Parse a text-based PDF report of one or more pages; each row located by its page and the box
+    around the words it was read from."""
+    lines = located_lines(data)
+    return parse_lines("\n".join(line.text for line in lines), fmt="pdf", name=name,
+                       locate_line=lambda index: lines[index].location())
 
 
 def extract_lines(data: bytes) -> str:
     """The PDF's text as lines rebuilt from word positions: a tab where words sit a column apart."""
+    return "\n".join(line.text for line in located_lines(data))
+
+
+class PageLine(NamedTuple):
+    text: str
+    page: int  # 1-based
+    words: list[Word]  # as read: turned so that they read left to right
+    turn: Callable[[Box], Box]  # how they were turned
+
+    def location(self) -> Location:
+        """The page, and the box around the line's words in PDF points (origin bottom left)."""
+        lefts, bottoms, rights, tops, *_ = zip(*self.words, strict=True)
+        left, bottom, right, top = _UNTURN[self.turn]((min(lefts), min(bottoms), max(rights), max(tops)))
+        if not math.isfinite(left + bottom + right + top):
+            return Location(page=self.page)
+        return Location(page=self.page, bbox=(round(left, 2), round(bottom, 2), round(right, 2), round(top, 2)))
+
+
+def located_lines(data: bytes) -> list[PageLine]:
+    """The PDF's lines rebuilt from word positions, with the page and the words each was read from."""
     with _PDFIUM_LOCK:
         try:
             pages = _document_words(data)
         except (pdfium.PdfiumError, AssertionError) as exc:
             raise NotAReport(f"unreadable PDF: {exc or type(exc).__name__}") from None
-    if not any(pages):
+    if not any(words for words, _ in pages):
         raise NotAReport("unreadable PDF: no extractable text (scanned?)")
-    glyphs = "".join(word.text for words in pages for word in words)
+    glyphs = "".join(word.text for words, _ in pages for word in words)
     if len(_UNMAPPED.findall(glyphs)) * 3 > len(glyphs):
         raise NotAReport("unreadable PDF: its text is glyph codes without a Unicode mapping, not text")
-    return "\n".join(line for words in pages for line in page_lines(words))
+    return [PageLine(line.text, number, line.words, turn) for number, (words, turn) in enumerate(pages, start=1)
+            for line in page_line_words(words)]
 
 
-def _document_words(data: bytes) -> list[list[Word]]:
+def _document_words(data: bytes) -> list[tuple[list[Word], Callable[[Box], Box]]]:
     document = pdfium.PdfDocument(data)
     try:
         return [_page_words(document, index) for index in range(min(len(document), MAX_PAGES))]
@@ -56,7 +82,7 @@ def _document_words(data: bytes) -> list[list[Word]]:
         document.close()
 
 
-def _page_words(document: pdfium.PdfDocument, index: int) -> list[Word]:
+def _page_words(document: pdfium.PdfDocument, index: int) -> tuple[list[Word], Callable[[Box], Box]]:
     page = document[index]
     try:
         textpage = page.get_textpage()
@@ -71,14 +97,15 @@ def _page_words(document: pdfium.PdfDocument, index: int) -> list[Word]:
 Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 
-def _words(textpage: pdfium.PdfTextPage, turn: Callable[[Box], Box] | None = None) -> list[Word]:
+def _words(textpage: pdfium.PdfTextPage, turn: Callable[[Box], Box] | None = None,
+           ) -> tuple[list[Word], Callable[[Box], Box]]:
     """Words as pdfium separates them (it inserts spaces and line breaks at gaps and jumps), each
     boxed by its first and last character: two native calls a word instead of one a character.
     Boxes are turned so that the text reads left to right: a page drawn rotated under /Rotate 90 or
-    270 has its text running up or down the page, and is read again turned (`turn`)."""
+    270 has its text running up or down the page, and is read again turned (`turn`, returned too)."""
     count = textpage.count_chars()
     if count <= 0:
-        return []
+        return [], _UPRIGHT
     text = textpage.get_text_range()
     aligned = len(text) == count
     rect = pdfium_c.FS_RECTF()
@@ -118,7 +145,7 @@ def _words(textpage: pdfium.PdfTextPage, turn: Callable[[Box], Box] | None = Non
             words.append(Word(left, min(bottom, last_bottom), right, max(top, last_top), word, spaced))
     if turn is None and (reading := _reading_turn(votes)) is not _UPRIGHT:
         return _words(textpage, reading)
-    return words
+    return words, turn or _UPRIGHT
 
 
 def _reading_turn(pairs: list[tuple[Box, Box]]) -> Callable[[Box], Box]:
@@ -142,6 +169,9 @@ _TURNS: dict[str, Callable[[Box], Box]] = {
     "down": lambda box: (-box[3], box[0], -box[1], box[2]),
     "left": lambda box: (-box[2], -box[3], -box[0], -box[1]),
 }
+# Each turn undone: back to the page's own coordinates.
+_UNTURN: dict[Callable[[Box], Box], Callable[[Box], Box]] = {
+    _UPRIGHT: _UPRIGHT, _TURNS["up"]: _TURNS["down"], _TURNS["down"]: _TURNS["up"], _TURNS["left"]: _TURNS["left"]}
 
 
 def _char_words(textpage: pdfium.PdfTextPage, first: int, last: int, turn: Callable[[Box], Box]) -> list[Word]:

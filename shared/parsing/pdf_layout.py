@@ -39,7 +39,12 @@ class Line(NamedTuple):
 
 def page_lines(words: Sequence[Word]) -> list[str]:
     """The page's lines of text, top first."""
-    return [line.text for line in join_wrapped_cells(unfold_side_by_side(group_lines(words)))]
+    return [line.text for line in page_line_words(words)]
+
+
+def page_line_words(words: Sequence[Word]) -> list[Line]:
+    """The page's lines, top first, each with the words it was read from (a row's wrapped name too)."""
+    return join_wrapped_cells(unfold_side_by_side(group_lines(words)))
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:
@@ -205,7 +210,7 @@ def join_wrapped_cells(lines: list[Line]) -> list[Line]:
             name = _join_pieces(_lines_of(labels[index]))
             counts = split_line(line.text)[-5:]
             cells = [region_text if index == first else "", name, *counts]
-            line = Line(line.words, "\t".join(cells), [])
+            line = Line(line.words + labels[index], "\t".join(cells), [])  # the words: where the row was read
         rebuilt.append(line)
     return rebuilt
 

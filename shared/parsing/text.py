@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
+from functools import partial
 
-from shared.models import ParsedReport
+from shared.models import Location, ParsedReport
 from shared.parsing.common import assemble_report
 from shared.parsing.dutch import is_dutch_int
 from shared.parsing.errors import NotAReport
+from shared.parsing.located import LocatedCells, LocateRow, covering
 from shared.parsing.table_kind import found_no_table
 from shared.parsing.textual import decode_text
 
@@ -28,39 +31,73 @@ def strip_markup(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def parse_lines(text: str, *, fmt: str = "text", name: str | None = None) -> ParsedReport:
-    """Parse a report from plain text lines (shared with the PDF parser, which yields lines)."""
+def parse_lines(text: str, *, fmt: str = "text", name: str | None = None,
+                locate_line: Callable[[int], Location] | None = None) -> ParsedReport:
+    """Parse a report from plain text lines (shared with the PDF parser, which yields lines and
+    `locate_line`, where the i-th line was read; a text file's lines are its lines)."""
     lines = text.split("\n")
+    locate = locate_line or _line_of_file
+    locate_text = partial(_span_location, text, locate)
     try:
-        return assemble_report(fmt, (split_line(line) for line in lines), text,  # type: ignore[arg-type]
-                               name_hint=name)
+        rows = (LocatedCells(split_line(line), partial(_line_location, locate, index))
+                for index, line in enumerate(lines))
+        return assemble_report(fmt, rows, text, name_hint=name, locate_text=locate_text)  # type: ignore[arg-type]
     except NotAReport as exc:
         if not found_no_table(exc.reason):
             raise
         # A table copied out of a PDF viewer comes one cell per line.
-        return assemble_report(fmt, cells_from_lines(lines), text, name_hint=name)  # type: ignore[arg-type]
+        return assemble_report(fmt, cells_from_lines(lines, locate), text, name_hint=name,  # type: ignore[arg-type]
+                               locate_text=locate_text)
 
 
-def cells_from_lines(lines: list[str]) -> list[list[str]]:
+def _line_of_file(index: int) -> Location:
+    return Location(line=index + 1)
+
+
+def _line_location(locate_line: Callable[[int], Location], index: int, _name_index: int) -> Location:
+    return locate_line(index)
+
+
+def _span_location(text: str, locate_line: Callable[[int], Location], start: int, end: int) -> Location | None:
+    """Where the lines holding text[start:end] were read (the first line's, widened over the rest)."""
+    first = text.count("\n", 0, start)
+    return _covering_lines(locate_line, range(first, first + text.count("\n", start, end) + 1))
+
+
+def cells_from_lines(lines: list[str], locate_line: Callable[[int], Location] = _line_of_file) -> list[list[str]]:
     """Rows from one cell per line: each run of five counts, with the one or two lines before it as
-    its label cells (a region cell, then the name)."""
-    rows = []
+    its label cells (a region cell, then the name); located where the name and the counts were read."""
+    rows: list[list[str]] = []
     labels: list[str] = []
     counts: list[str] = []
-    for line in lines:
+    name_line, count_lines = 0, []
+    for index, line in enumerate(lines):
         cell = line.strip()
         if not cell:
             continue
         if is_dutch_int(cell):
             counts.append(cell)
+            count_lines.append(index)
             if len(counts) == 5:
-                rows.append([*labels[-2:], *counts])
-                labels, counts = [], []
+                located = _lines_location(locate_line, [name_line, *count_lines])
+                rows.append(LocatedCells([*labels[-2:], *counts], located))
+                labels, counts, count_lines = [], [], []
         else:
             labels = [] if counts else labels  # counts that did not make five part rows
-            counts = []
+            counts, count_lines = [], []
             labels.append(cell)
+            name_line = index
     return rows
+
+
+def _lines_location(locate_line: Callable[[int], Location], indexes: list[int]) -> LocateRow:
+    return lambda _name_index: _covering_lines(locate_line, indexes)
+
+
+def _covering_lines(locate_line: Callable[[int], Location], indexes: Sequence[int]) -> Location:
+    """The first line's location, its box (a PDF's) widened over the other lines on its page."""
+    first = locate_line(indexes[0])
+    return first if first.bbox is None else covering([first, *(locate_line(index) for index in indexes[1:])])
 
 
 def split_line(line: str) -> list[str]:

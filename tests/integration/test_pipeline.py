@@ -21,6 +21,7 @@ from shared.store.db import session_for
 from shared.store.queries import list_documents
 from shared.store.tables import Delivery, Finding, Report, ReportRow, SourceFile, utcnow
 from tests import seed_variants
+from tests.cli_helpers import klantprofielen
 
 
 def drop(settings: Settings, name: str, data: bytes) -> Path:
@@ -353,3 +354,33 @@ def sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+# Each broken copy of a seed, the figure it breaks, and where that is: the line of the file.
+BROKEN_COPIES = {
+    "broken_row_total": ("row_total", "1.636", 10),  # Breda's row
+    "broken_column_total": ("column_total", "1.520", 35),  # the TOTAAL AMR row
+    "broken_percent": ("percent_in_sonar", "75%", 37),  # the footnote
+    "broken_register_size": ("register_size", "2.000", 37),  # the footnote
+}
+
+
+def test_the_alert_line_points_at_the_broken_figure(settings: Settings) -> None:
+    """The location in the reconciliation_failed line of each broken copy is the line of the file
+    holding the broken figure; `alerts` shows it in the human form."""
+    for name, (check, figure, line) in BROKEN_COPIES.items():
+        data = getattr(seed_variants, name)()
+        with capture_logs() as logs:
+            assert ingest_file(drop(settings, f"{name}.txt", data), settings=settings) == "stored"
+        alert = next(e for e in logs if e["event"] == "reconciliation_failed" and e["check"] == check)
+        assert alert["location"] == {"line": line}, name
+        assert figure in data.decode().split("\n")[alert["location"]["line"] - 1], name
+    env = {"KLANTPROFIELEN_DATABASE_URL": settings.effective_database_url}
+    listed = klantprofielen("alerts", env=env)
+    assert listed.returncode == 0, listed.stderr
+    for name, (check, _, line) in BROKEN_COPIES.items():
+        assert any(check in shown and f"{name}.txt at line {line}" in shown for shown in listed.stdout.splitlines()), \
+            (name, listed.stdout)
+    as_json = json.loads(klantprofielen("alerts", "--json", env=env).stdout)
+    assert {(a["check"], a["where"]) for a in as_json} >= {(check, f"line {line}") for check, _, line in
+                                                          BROKEN_COPIES.values()}

@@ -95,7 +95,10 @@ def test_report_page_marks_its_findings_on_the_row_and_the_totaal(client: TestCl
     assert totaal and totaal.group(1).count("mark-error") == 1
     assert page.count('class="municipality "') == 13  # the other 13 rows unmarked
     assert "row_total" in page and "column_total" in page
-    assert 'class="location muted">—' in page  # where in the file: until provenance lands
+    # Where in the file each figure was read: the lines of the broken copy of the seed.
+    assert '<td class="location muted">line 10</td>' in breda.group(1)
+    assert '<td class="location muted">line 34</td>' in totaal.group(1)
+    assert "in the file: line 35" in page
     assert '<span class="badge held">held</span>' in page  # error findings never displace a clean version
     versions = page[page.index('id="versions"'):]
     assert f'href="/reports/{clean}"' in versions and '<span class="badge current">current</span>' in versions

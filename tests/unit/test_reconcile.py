@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.models import Finding
+from shared.models import Finding, Location
 from shared.parsing import parse_report
 from shared.reconcile import (
     check_column_total,
@@ -22,28 +22,28 @@ def test_the_real_seeds_reconcile(data: bytes) -> None:
 def test_row_total_names_the_municipality() -> None:
     report = parse_report(seed_variants.broken_row_total())
     assert check_row_total(report) == [Finding(check="row_total", municipality="Breda", field="total",
-                                               expected=1635, actual=1636)]
-    # Breda's total is also part of the total column.
+                                               expected=1635, actual=1636, location=Location(line=10))]
+    # Breda's total is also part of the total column (the finding is about the TOTAAL AMR row).
     assert check_column_total(report) == [Finding(check="column_total", field="total",
-                                                  expected=5027, actual=5026)]
+                                                  expected=5027, actual=5026, location=Location(line=34))]
 
 
 def test_column_total_names_the_column() -> None:
     report = parse_report(seed_variants.broken_column_total())
     assert reconcile(report) == [Finding(check="column_total", field="uwv_with_profile",
-                                         expected=1519, actual=1520)]
+                                         expected=1519, actual=1520, location=Location(line=35))]
 
 
 def test_percent_in_sonar_reports_the_computed_percentage() -> None:
     report = parse_report(seed_variants.broken_percent())
     assert reconcile(report) == [Finding(check="percent_in_sonar", field="percent_in_sonar",
-                                         expected=69.9, actual=75)]
+                                         expected=69.9, actual=75, location=Location(line=37))]
 
 
 def test_register_size_smaller_than_sonar_total() -> None:
     report = parse_report(seed_variants.broken_register_size())
     assert check_register_size(report) == [Finding(check="register_size", field="total",
-                                                   expected=2000, actual=2537)]
+                                                   expected=2000, actual=2537, location=Location(line=37))]
     assert [f.check for f in reconcile(report)] == ["percent_in_sonar", "register_size"]
 
 

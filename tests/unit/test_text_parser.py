@@ -7,7 +7,7 @@ import codecs
 
 import pytest
 
-from shared.models import Counts, ParsedReport, Period, Region, Register
+from shared.models import Counts, Location, ParsedReport, Period, Region, Register
 from shared.parsing import NotAReport, detect_format, parse_report
 from shared.parsing.text import parse_lines, split_line
 from shared.parsing.textual import decode_text
@@ -58,7 +58,10 @@ def test_midden_limburg_seed_field_by_field(variant: str) -> None:
     assert _row_tuples(report) == MIDDEN_LIMBURG_ROWS
     assert report.totals == Counts(municipal_with_profile=238, municipal_without_profile=572,
                                    uwv_with_profile=1519, uwv_without_profile=208, total=2537)
-    assert report.register == Register(size=3627, percent_in_sonar=70)
+    assert report.register == Register(size=3627, percent_in_sonar=70, location=Location(line=37))
+    # Lines of the decoded file, whatever the encoding and line breaks (CRLF is one break).
+    assert [row.location for row in report.rows] == [Location(line=line) for line in range(27, 35)]
+    assert report.totals_location == Location(line=35)
 
 
 @pytest.mark.parametrize("variant", list(_encodings(SEED_WEST_BRABANT)))
@@ -71,7 +74,9 @@ def test_west_brabant_seed_field_by_field(variant: str) -> None:
     assert _row_tuples(report) == WEST_BRABANT_ROWS
     assert report.totals == Counts(municipal_with_profile=197, municipal_without_profile=1491,
                                    uwv_with_profile=2319, uwv_without_profile=1019, total=5026)
-    assert report.register == Register(size=7124, percent_in_sonar=71)
+    assert report.register == Register(size=7124, percent_in_sonar=71, location=Location(line=35))
+    assert [row.location for row in report.rows] == [Location(line=line) for line in range(6, 33, 2)]
+    assert report.totals_location == Location(line=34)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])

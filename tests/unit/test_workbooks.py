@@ -14,7 +14,7 @@ import xlwt
 
 from shared.parsing import NotAReport, detect_format, parse_report
 from shared.parsing.ole2 import CompoundFile
-from tests.report_renderers import render, sample_report
+from tests.report_renderers import render, sample_report, unlocated
 from tests.spreadsheet_renderers import ODS_MIMETYPE
 
 
@@ -61,7 +61,7 @@ def test_a_libreoffice_sheet_of_a_million_declared_rows_reads_quickly() -> None:
     data = render(sample_report("west-brabant"), "ods")
     assert b'table:number-rows-repeated="1048' in data or len(data) < 10_000
     started = time.perf_counter()
-    assert parse_report(data).rows == sample_report("west-brabant").rows
+    assert unlocated(parse_report(data).rows) == sample_report("west-brabant").rows
     assert time.perf_counter() - started < 0.5
 
 
@@ -81,7 +81,7 @@ def test_ods_without_its_mimetype_entry_is_still_an_ods() -> None:
             if info.filename != "mimetype":
                 stripped.writestr(info.filename, archive.read(info))
     assert detect_format(out.getvalue()) == "ods"
-    assert parse_report(out.getvalue()).rows == sample_report("tricky").rows
+    assert unlocated(parse_report(out.getvalue()).rows) == sample_report("tricky").rows
 
 
 @pytest.mark.parametrize(("rows_xml", "reason"), [
