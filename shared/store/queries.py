@@ -125,7 +125,8 @@ def list_findings(*, session: Session, where: ReportFilter | None = None) -> lis
     findings = []
     for row in result:
         location = _json(row.location)
-        described = Location.model_validate(location).describe(row.municipality) if location else None
+        label = row.municipality or ("TOTAAL AMR" if row.check == "column_total" else "footnote")
+        described = Location.model_validate(location).describe(label) if location else None
         findings.append({**row._mapping, "expected": _number(row.expected), "actual": _number(row.actual),
                          "location": location, "where": described})
     return findings
