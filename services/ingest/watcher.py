@@ -220,6 +220,9 @@ class InboxWatcher:
             if claimed is not None:
                 self._to_offer[claimed.claim] = None
                 log.info(events.FILE_CLAIMED, file=claimed.name, claim=claimed.claim)
+                # A burst: send full batches while claiming the rest, so that workers start at once.
+                if len(self._to_offer) >= self._settings.batch_max_files and time.monotonic() >= self._next_attempt:
+                    self._offer_claims()
 
     def _scan_claims(self) -> None:
         """Offer again the claims whose job ended without an end state (or got lost with Redis), with

@@ -23,6 +23,8 @@ _SOURCES, _REPORTS, _DELIVERIES = _TABLES["source_file"], _TABLES["report"], _TA
 # Built once: a statement object per call costs more than the insert it describes (SQLAlchemy
 # coerces its clauses and computes its cache key each time).
 _SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"), _SOURCES.c.status == "stored")
+_SELECT_SOURCES = select(_SOURCES).where(_SOURCES.c.sha256.in_(bindparam("sha256s", expanding=True)),
+                                         _SOURCES.c.status == "stored")
 _SELECT_REPORT_OF_SOURCE = select(_REPORTS.c.id).where(_REPORTS.c.source_file_id == bindparam("source_id"))
 _SELECT_DELIVERY = select(_DELIVERIES).where(_DELIVERIES.c.claim == bindparam("claim"))
 _SELECT_VERSIONS = select(
@@ -74,6 +76,14 @@ def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
     """The stored source file with these bytes, as plain data (not attached to a session)."""
     found = connection.execute(_SELECT_SOURCE, {"sha256": sha256}).first()
     return SourceFile.model_construct(**found._mapping) if found is not None else None
+
+
+def find_sources(*, connection: Connection, sha256s: list[str]) -> dict[str, SourceFile]:
+    """The stored source files with any of these hashes, by hash (one query for a batch)."""
+    if not sha256s:
+        return {}
+    found = connection.execute(_SELECT_SOURCES, {"sha256s": sorted(set(sha256s))}).all()
+    return {row.sha256: SourceFile.model_construct(**row._mapping) for row in found}
 
 
 def report_of_source(*, connection: Connection, source_id: int) -> int | None:

@@ -23,6 +23,16 @@ def task_settings(settings: Settings, redis_url: str) -> Settings:
     return settings.model_copy(update={"broker_url": redis_url, "max_attempts_per_file": 3})
 
 
+def ingest_one(claim: str, *, settings: Settings, work: WorkFolder, ledger: AttemptLedger) -> str | None:
+    """The task body for a job of one claim (a batch of one), without Celery's retry."""
+    batch = tasks.Batch(settings=settings, work=work, ledger=ledger)
+    batch.run([claim])
+    if batch.deferred:
+        assert batch.transient is not None
+        raise batch.transient
+    return batch.ended.get(claim)
+
+
 def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
     settings.inbox.mkdir(parents=True, exist_ok=True)
     (settings.inbox / name).write_bytes(data)
@@ -45,7 +55,7 @@ def test_an_unreadable_file_is_quarantined_after_the_attempts_run_out(
     monkeypatch.setattr(pipeline, "open_claim", denied)
     ledger = AttemptLedger(work.attempts)
     with capture_logs() as logs:
-        outcomes = [tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+        outcomes = [ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
                     for _ in range(3)]
     assert outcomes == ["failed", "failed", "quarantined"]
     failed = [e for e in logs if e["event"] == "attempt_failed"]
@@ -63,9 +73,9 @@ def test_a_permission_fixed_in_time_is_stored(task_settings: Settings, monkeypat
     monkeypatch.setattr(pipeline, "open_claim", lambda *_: (_ for _ in ()).throw(
         PermissionError(errno.EACCES, "Permission denied")))
     ledger = AttemptLedger(work.attempts)
-    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "failed"
+    assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "failed"
     monkeypatch.setattr(pipeline, "open_claim", real_open)  # the owner fixed the mode
-    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "stored"
+    assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "stored"
 
 
 def test_a_file_that_keeps_killing_its_worker_is_quarantined(task_settings: Settings) -> None:
@@ -73,7 +83,7 @@ def test_a_file_that_keeps_killing_its_worker_is_quarantined(task_settings: Sett
     ledger = AttemptLedger(work.attempts)
     for _ in range(3):
         ledger.begin(claim, alone=True)  # each time the worker process died before end()
-    outcome = tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+    outcome = ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
     assert outcome == "quarantined"
     reason = (task_settings.quarantine_dir / f"{claim}.reason.json").read_text()
     assert "3 failed attempts" in reason and "worker process ended" in reason
@@ -89,10 +99,10 @@ def test_an_outage_is_never_counted_against_the_file(task_settings: Settings,
     def database_down(**_: object) -> None:
         raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(pipeline, "find_source", database_down)
+    monkeypatch.setattr(pipeline, "find_sources", database_down)
     for _ in range(5):
         with pytest.raises(OperationalError):
-            tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+            ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
         ledger.pause(claim)
     assert ledger.read(claim).count == 0 and work.list_claims() == [claim]
 
