@@ -43,7 +43,7 @@ from shared.config import Settings
 from shared.crossquarter import CrossQuarterThresholds
 from shared.documents import build_document
 from shared.files import FileChanged, open_for_writing, write_json_atomically
-from shared.identity import changed_figures
+from shared.identity import changed_figures, region_key
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
@@ -58,6 +58,7 @@ from shared.store.service import (
     find_delivery,
     find_source,
     find_sources,
+    lock_groups,
     report_of_source,
     rows_of,
 )
@@ -335,20 +336,35 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
     before the commit, and a retry finds the committed deliveries and only finishes the moves."""
     if not prepared:
         return []
-    recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]] = []
+    groups = [(region_key(item.decision.document.region), item.decision.document.period.year,
+               item.decision.document.period.quarter) for item in prepared if item.decision.document is not None]
     with session_for(settings.effective_database_url) as session:
-        for item in prepared:
-            with file_context(item.claim, item.received):
-                recorded.append(_record(session, item, settings))
-        session.commit()
+        # Optimistic first: no savepoints (two statements per file on PostgreSQL). A conflict rolls the
+        # batch back, and the second pass isolates each file in a savepoint.
+        for savepoints in (False, True):
+            recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]] = []
+            try:
+                lock_groups(session, groups)
+                for item in prepared:
+                    with file_context(item.claim, item.received):
+                        recorded.append(_record(session, item, settings, savepoint=savepoints))
+                session.commit()
+                break
+            except (IntegrityError, StoreConflict):
+                session.rollback()
+                if savepoints:
+                    raise
     return _dispose_batch(recorded, settings=settings, work=work)
 
 
-def _record(session: Session, item: Prepared, settings: Settings
+def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool
             ) -> tuple[Prepared, Committed | Exception, Decision, bool]:
     """One file's outcome inside the batch's transaction, in a savepoint: (item, what was committed or
-    the failure, the decision as it ended, whether an earlier delivery of this claim was committed)."""
+    the failure, the decision as it ended, whether an earlier delivery of this claim was committed).
+    Without a savepoint, a conflict propagates (and the caller tries again with savepoints)."""
     decision = item.decision
+    if not savepoint:
+        return item, _commit(session, item.received, decision, settings), decision, False
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -380,7 +396,7 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
         assert decision.document is not None
         result = add_stored_report(session=session, received=received, document=decision.document,
                                    final_path=path, written_at=received.written_at,
-                                   thresholds=cross_quarter_thresholds(settings))
+                                   thresholds=cross_quarter_thresholds(settings), locked=True)
         if result.report is None:  # the same figures as a stored version, in other bytes
             assert result.same_as is not None
             outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
