@@ -222,3 +222,25 @@ def test_a_claim_is_offered_again_only_when_its_job_is_gone(tmp_path: Path, redi
         running.stop()
         sender.close()
         client.close()
+
+
+def test_a_drop_right_after_a_claim_is_not_held_up_by_the_claim(tmp_path: Path) -> None:
+    """A claim renames a file out of the watched inbox; watchdog used to hold that event 0.5 s (to pair it),
+    and every event queued behind it, such as the next drop's."""
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", settle_seconds=0.3, rescan_seconds=30)
+    sender = RecordingSender()
+    running = InboxWatcher(settings, sender)
+    running.start()
+    waits = []
+    try:
+        for number in range(5):
+            staged = tmp_path / f"r{number}.txt"
+            staged.write_bytes(seed_variants.west_brabant())
+            started = time.monotonic()
+            staged.rename(settings.inbox / staged.name)  # each right after the previous was claimed
+            wait_for(lambda: len(sender.claims) == number + 1, timeout=5, interval=0.002,  # noqa: B023
+                     message="the drop offered")
+            waits.append(time.monotonic() - started)
+    finally:
+        running.stop()
+    assert sorted(waits)[len(waits) // 2] < 0.25, waits
