@@ -182,7 +182,10 @@ def open_claim(work: WorkFolder, claim: str) -> int:
     """A read-only descriptor for the claim, opened relative to the work folder without following a
     link. Raises ClaimGone, or OSError (ELOOP for a symlink, EACCES, ...)."""
     check_claim_name(claim)
-    folder = os.open(work.claimed, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        folder = os.open(work.claimed, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:  # no work folder here at all (a job for another inbox): nothing to read
+        raise ClaimGone(errno.ENOENT, "claim gone", claim) from None
     try:
         return os.open(claim, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except FileNotFoundError:

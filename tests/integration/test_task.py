@@ -123,3 +123,14 @@ def test_a_job_that_names_anything_but_claims_is_refused(task_settings: Settings
         assert tasks.ingest_claims.run(job) == []
     assert [e["event"] for e in logs] == ["job_refused"]
     assert victim.read_bytes() == b"not yours" and not task_settings.quarantine_dir.exists()
+
+
+def test_a_job_for_a_claim_of_another_inbox_ends_as_missing_without_a_delivery(task_settings: Settings) -> None:
+    """A worker whose inbox has no work folder yet gets a job (a shared broker, a watcher of another inbox):
+    nothing is read, counted or recorded, however often the job comes."""
+    work = WorkFolder.of_inbox(task_settings.inbox)  # not ensured: the folder does not exist
+    ledger = AttemptLedger(work.attempts)
+    claim = "20261130T113733Z_b6fc05b13c04_r3.txt"
+    for _ in range(task_settings.max_attempts_per_file + 1):
+        assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "missing"
+    assert ledger.read(claim).count == 0 and not task_settings.quarantine_dir.exists()
