@@ -155,6 +155,7 @@ def quarantine_claim(claim: str, *, settings: Settings, work: WorkFolder, reason
 
 
 def prepare_quarantine(claim: str, *, work: WorkFolder, reason: str, info: ClaimInfo | None = None) -> Prepared:
+    """A claim decided for quarantine without parsing it, with its hash, size and mtime if it is a file."""
     info = info or read_claim_info(work, claim)
     sha256, size, mtime_ns = _fingerprint(work, claim)
     received = ReceivedFile(claim=claim, name=info.name, name_bytes=info.name_bytes,
@@ -235,6 +236,7 @@ def prepare_read(claim: str, read: ReadClaim | str, *, settings: Settings, work:
     if isinstance(result, Exception):
         raise result
     return result
+
 
 def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | str | None:
     """The claim's bytes and hash; a reason string for what is not a regular file; None when gone."""
