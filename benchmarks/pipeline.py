@@ -3,9 +3,10 @@
     .venv/bin/python -m benchmarks.pipeline [--files 2000] [--trickle 200] [--memory-jobs 10000]
                                             [--seed 6] [--output PATH] [--quick]
 
-Generates its own corpus, then measures: parse cost per format; the single-process floor on SQLite
-and PostgreSQL; a backfill through `klantprofielen run` (format mix and text only, default
-concurrency and --concurrency 2); trickle latency; a worker's memory over many jobs. Prints a table
+Generates its own corpus, then measures: parse cost per format; the single-process floor and the naive
+loop (the cron-script reference) on SQLite and PostgreSQL; a backfill through `klantprofielen run`
+(format mix and text only, default concurrency and --concurrency 2, on SQLite; text on PostgreSQL with
+the default concurrency, 2 and 4); trickle latency; a worker's memory over many jobs. Prints a table
 and writes everything as JSON. See docs/benchmark.md."""
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks import corpus, inprocess, report, scenarios
+from benchmarks import corpus, inprocess, naive, report, scenarios
 from benchmarks.stats import machine
 
 QUICK = {"files": 36, "trickle": 12, "memory_jobs": 60, "parse_per_kind": 50, "repeat": 1}
 FULL = {"files": 2000, "trickle": 200, "memory_jobs": 10_000, "parse_per_kind": 300, "repeat": 3}
+SECTIONS = ("parse", "floor", "naive", "backfill", "pg-backfill", "trickle", "memory")
 DEFAULT_POSTGRES = os.environ.get("KLANTPROFIELEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -45,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL DSN for the floor")
     parser.add_argument("--workdir", type=Path, help="where corpus and runs go (default: a temp dir)")
     parser.add_argument("--keep-workdir", action="store_true", help="keep corpus, databases and logs")
+    parser.add_argument("--only", action="append", choices=SECTIONS,
+                        help="measure only these sections (repeatable; default: all)")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
@@ -80,41 +84,68 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     result["corpus"] = {name: dict(Counter(f.kind for f in files)) for name, files in
                         {**sets, "trickle": trickle_set, "memory": memory_set}.items()}
 
-    _step("parse cost")
-    result["parse"] = inprocess.parse_cost(sets["mix"], args.parse_per_kind)
+    only = set(args.only or SECTIONS)
+    if "parse" in only:
+        _step("parse cost")
+        result["parse"] = inprocess.parse_cost(sets["mix"], args.parse_per_kind)
 
-    result["floor"] = {"sqlite": {}, "postgresql": {}}
-    for name, files in sets.items():
-        _step(f"floor on SQLite: {name}")
-        result["floor"]["sqlite"][name] = inprocess.floor(files, None, work / "floor" / f"sqlite-{name}")
-        _step(f"floor on PostgreSQL: {name}")
-        try:
-            with inprocess.postgres_schema(args.postgres) as url:
-                result["floor"]["postgresql"][name] = inprocess.floor(files, url, work / "floor" / f"pg-{name}")
-        except Exception as exc:  # noqa: BLE001 - no PostgreSQL: say so in the result, measure the rest
-            result["floor"]["postgresql"][name] = {"files": len(files), "error": f"{type(exc).__name__}: {exc}"}
+    for section, measure in (("floor", inprocess.floor), ("naive", naive.naive_loop)):
+        if section not in only:
+            continue
+        result[section] = {"sqlite": {}, "postgresql": {}}
+        for name, files in sets.items():
+            _step(f"{section} on SQLite: {name}")
+            result[section]["sqlite"][name] = measure(files, None, work / section / f"sqlite-{name}")
+            _step(f"{section} on PostgreSQL: {name}")
+            try:
+                with inprocess.postgres_schema(args.postgres) as url:
+                    result[section]["postgresql"][name] = measure(files, url, work / section / f"pg-{name}")
+            except Exception as exc:  # noqa: BLE001 - no PostgreSQL: say so in the result, measure the rest
+                result[section]["postgresql"][name] = {"files": len(files), "error": f"{type(exc).__name__}: {exc}"}
 
+    configurations: list[tuple[str, str, int | None]] = []
+    if "backfill" in only:
+        configurations += [(db, name, c) for name in sets for db, c in (("sqlite", None), ("sqlite", 2))]
+    if "pg-backfill" in only:
+        # --quick: the default concurrency only (a check that it runs, not how it scales).
+        configurations += [("postgresql", "text", c) for c in ((None,) if args.quick else (None, 2, 4))]
     result["backfill"] = {}
-    for name, files in sets.items():
-        for concurrency in (None, 2):
-            label = f"{name}_{'default' if concurrency is None else f'concurrency_{concurrency}'}"
-            runs = []
-            for attempt in range(args.repeat):
-                _step(f"backfill {label} ({attempt + 1}/{args.repeat})")
-                runs.append(scenarios.backfill(files, work / "backfill" / label / f"run-{attempt}",
-                                               concurrency=concurrency))
-            rates = [r["reports_per_second"] for r in runs]
-            run_result = sorted(runs, key=lambda r: r["reports_per_second"])[len(runs) // 2]  # the median run
-            floor = result["floor"]["sqlite"][name]["reports_per_second"]
-            run_result["ratio_to_floor"] = round(run_result["reports_per_second"] / floor, 3)
-            run_result["runs_reports_per_second"] = rates
-            run_result["all_runs_stored"] = all(r["all_stored"] for r in runs)
-            result["backfill"][label] = run_result
+    for db, name, concurrency in configurations:
+        label = f"{'pg_' if db == 'postgresql' else ''}{name}_" \
+                f"{'default' if concurrency is None else f'concurrency_{concurrency}'}"
+        runs = []
+        for attempt in range(args.repeat):
+            _step(f"backfill {label} ({attempt + 1}/{args.repeat})")
+            root = work / "backfill" / label / f"run-{attempt}"
+            if db == "postgresql":
+                try:
+                    with inprocess.postgres_schema(args.postgres) as url:
+                        runs.append(scenarios.backfill(sets[name], root, concurrency=concurrency,
+                                                       database_url=url))
+                except Exception as exc:  # noqa: BLE001 - no PostgreSQL: say so, measure the rest
+                    runs = []
+                    result["backfill"][label] = {"error": f"{type(exc).__name__}: {exc}"}
+                    break
+            else:
+                runs.append(scenarios.backfill(sets[name], root, concurrency=concurrency))
+        if not runs:
+            continue
+        rates = [r["reports_per_second"] for r in runs]
+        run_result = sorted(runs, key=lambda r: r["reports_per_second"])[len(runs) // 2]  # the median run
+        for reference in ("floor", "naive"):
+            base = result.get(reference, {}).get(db, {}).get(name, {}).get("reports_per_second")
+            if base:
+                run_result[f"ratio_to_{reference}"] = round(run_result["reports_per_second"] / base, 3)
+        run_result["runs_reports_per_second"] = rates
+        run_result["all_runs_stored"] = all(r["all_stored"] for r in runs)
+        result["backfill"][label] = run_result
 
-    _step("trickle latency")
-    result["trickle"] = scenarios.trickle(trickle_set, work / "trickle")
-    _step("worker memory")
-    result["memory"] = scenarios.memory(memory_set, work / "memory")
+    if "trickle" in only:
+        _step("trickle latency")
+        result["trickle"] = scenarios.trickle(trickle_set, work / "trickle")
+    if "memory" in only:
+        _step("worker memory")
+        result["memory"] = scenarios.memory(memory_set, work / "memory")
     result["targets"] = report.targets(result)
     return result
 

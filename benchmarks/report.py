@@ -33,8 +33,12 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
               50, at_least=True, unit="%")
         check(f"backfill format mix, {label.replace('_', ' ')}", _get(mix or {}, "reports_per_second"), 120,
               at_least=True, unit="reports/s")
-    check("trickle drop->commit p50", _get(result, "trickle", "commit_ms", "median"), 50, at_least=False, unit="ms")
-    check("trickle drop->commit p99", _get(result, "trickle", "commit_ms", "p99"), 250, at_least=False, unit="ms")
+    # Issue #13: the service against the naive single-process loop of the same run.
+    for label, limit in (("text_default", 1.0), ("mix_default", 0.8), ("pg_text_default", 1.0)):
+        check(f"backfill {label.replace('_', ' ')} / naive loop", _get(result, "backfill", label, "ratio_to_naive"),
+              limit, at_least=True, unit="x")
+    check("trickle drop->commit p50", _get(result, "trickle", "commit_ms", "median"), 10, at_least=False, unit="ms")
+    check("trickle drop->commit p99", _get(result, "trickle", "commit_ms", "p99"), 50, at_least=False, unit="ms")
     for fmt in ("text", "html"):
         check(f"parse {fmt} median", _get(result, "parse", "by_format", fmt, "median"), 1, at_least=False, unit="ms")
     check("parse pdf median per page", _get(result, "parse", "pdf_ms_per_page", "median"), 4, at_least=False,
@@ -68,49 +72,55 @@ def render_text(result: dict[str, Any]) -> str:
     out.append("packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()))
     out.append(f"command: {result['config']['command']}\n")
 
-    parse = result["parse"]
-    out.append("1. parse cost, in process (ms per report)")
-    out.append(_table(["kind", "n", "median", "p90", "p99"],
-                      [[k, v["count"], v["median"], v["p90"], v["p99"]] for k, v in parse["by_kind"].items()]
-                      + [["pdf per page", parse["pdf_ms_per_page"]["count"], parse["pdf_ms_per_page"]["median"],
-                          parse["pdf_ms_per_page"]["p90"], parse["pdf_ms_per_page"]["p99"]]]))
-    out.append(f"figures differing from the rendered report: {parse['mismatches']}\n")
+    if parse := result.get("parse"):
+        out.append("1. parse cost, in process (ms per report)")
+        out.append(_table(["kind", "n", "median", "p90", "p99"],
+                          [[k, v["count"], v["median"], v["p90"], v["p99"]] for k, v in parse["by_kind"].items()]
+                          + [["pdf per page", parse["pdf_ms_per_page"]["count"], parse["pdf_ms_per_page"]["median"],
+                              parse["pdf_ms_per_page"]["p90"], parse["pdf_ms_per_page"]["p99"]]]))
+        out.append(f"figures differing from the rendered report: {parse['mismatches']}\n")
 
-    out.append("2. floor: ingest_file in one process, no queue")
-    rows = []
-    for db, sets in result["floor"].items():
-        for name, f in sets.items():
-            if "error" in f:
-                rows.append([db, name, f.get("files"), "", "", f["error"][:60]])
-                continue
-            stages = f["stages_ms_per_file"]
-            top = ", ".join(f"{k} {v}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])[:3])
-            rows.append([db, name, f["files"], f["reports_per_second"], f["outcomes"], top])
-    out.append(_table(["db", "set", "files", "reports/s", "outcomes", "top stages (ms/file)"], rows) + "\n")
+    for section, title in (("floor", "2. floor: ingest_file in one process, no queue"),
+                           ("naive", "2b. naive loop: parse + reconcile + insert + move, one transaction per file")):
+        if section not in result:
+            continue
+        out.append(title)
+        rows = []
+        for db, sets in result[section].items():
+            for name, f in sets.items():
+                if "error" in f:
+                    rows.append([db, name, f.get("files"), "", "", f["error"][:60]])
+                    continue
+                stages = f.get("stages_ms_per_file", {})
+                top = ", ".join(f"{k} {v}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])[:3])
+                rows.append([db, name, f["files"], f["reports_per_second"], f["outcomes"], top])
+        out.append(_table(["db", "set", "files", "reports/s", "outcomes", "top stages (ms/file)"], rows) + "\n")
 
-    out.append("3. backfill: all files renamed into the inbox of `klantprofielen run` (SQLite)")
-    out.append(_table(["run", "files", "pool", "seconds", "reports/s", "all runs", "of floor", "enqueued by s",
-                       "cpu ms/file: pool+worker+watcher+redis", "stored", "left"],
-                      [[k, b["files"], b["pool_processes"], b["seconds"], b["reports_per_second"],
-                        "/".join(f"{r:.0f}" for r in b.get("runs_reports_per_second", [])),
-                        f"{100 * b['ratio_to_floor']:.0f}%" if b.get("ratio_to_floor") else "",
-                        b["last_enqueued_seconds"], _cpu(b), b["stored"], b["left_in_inbox"]]
-                       for k, b in result["backfill"].items()]) + "\n")
+    if result.get("backfill"):
+        out.append("3. backfill: all files renamed into the inbox of `klantprofielen run` (pg_: on PostgreSQL)")
+        out.append(_table(["run", "files", "pool", "jobs", "seconds", "reports/s", "all runs", "of floor", "of naive",
+                           "enqueued by s", "cpu ms/file: pool+worker+watcher+redis", "stored", "left"],
+                          [[k, b["files"], b["pool_processes"], b.get("jobs"), b["seconds"], b["reports_per_second"],
+                            "/".join(f"{r:.0f}" for r in b.get("runs_reports_per_second", [])),
+                            f"{100 * b['ratio_to_floor']:.0f}%" if b.get("ratio_to_floor") else "",
+                            f"{b['ratio_to_naive']:.2f}x" if b.get("ratio_to_naive") else "",
+                            b["last_enqueued_seconds"], _cpu(b), b["stored"], b["left_in_inbox"]]
+                           for k, b in result["backfill"].items() if "error" not in b]) + "\n")
 
-    t = result["trickle"]
-    out.append(f"4. trickle: {t['files']} files one at a time (inotify), latency in ms")
-    rows = [["drop -> commit (stored_at)", *(t["commit_ms"].get(q) for q in ("median", "p90", "p99", "max"))],
-            ["drop -> row seen by poll", *(t["seen_by_poll_ms"].get(q) for q in ("median", "p90", "p99", "max"))]]
-    rows += [[f"  stage {k}", *(v.get(q) for q in ("median", "p90", "p99", "max"))]
-             for k, v in t["stages_ms"].items()]
-    out.append(_table(["measure", "p50", "p90", "p99", "max"], rows))
-    out.append(f"commit p50 by format: {t['commit_ms_median_by_format']}\n")
+    if t := result.get("trickle"):
+        out.append(f"4. trickle: {t['files']} files one at a time (inotify), latency in ms")
+        rows = [["drop -> commit (stored_at)", *(t["commit_ms"].get(q) for q in ("median", "p90", "p99", "max"))],
+                ["drop -> row seen by poll", *(t["seen_by_poll_ms"].get(q) for q in ("median", "p90", "p99", "max"))]]
+        rows += [[f"  stage {k}", *(v.get(q) for q in ("median", "p90", "p99", "max"))]
+                 for k, v in t["stages_ms"].items()]
+        out.append(_table(["measure", "p50", "p90", "p99", "max"], rows))
+        out.append(f"commit p50 by format: {t['commit_ms_median_by_format']}\n")
 
-    mem = result["memory"]
-    out.append(f"5. worker memory (main + pool, RSS/PSS MiB) over {mem['jobs']} jobs")
-    out.append(_table(["jobs", "processes", "rss", "pss", "main rss", "pool rss"],
-                      [[s["jobs"], s["processes"], s["rss_mib"], s["pss_mib"], s["main_rss_mib"],
-                        " ".join(map(str, s["children_rss_mib"]))] for s in mem["samples"]]) + "\n")
+    if mem := result.get("memory"):
+        out.append(f"5. worker memory (main + pool, RSS/PSS MiB) over {mem['jobs']} jobs")
+        out.append(_table(["jobs", "processes", "rss", "pss", "main rss", "pool rss"],
+                          [[s["jobs"], s["processes"], s["rss_mib"], s["pss_mib"], s["main_rss_mib"],
+                            " ".join(map(str, s["children_rss_mib"]))] for s in mem["samples"]]) + "\n")
 
     out.append("targets")
     out.append(_table(["target", "limit", "measured", "met"],

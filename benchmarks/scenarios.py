@@ -34,9 +34,10 @@ def _cpu_use(before: dict[str, float], after: dict[str, float], files: int, seco
 
 
 def backfill(files: Sequence[CorpusFile], root: Path, *, concurrency: int | None,
-             poll_seconds: float = 0.05, env: dict[str, str] | None = None) -> dict[str, Any]:
+             poll_seconds: float = 0.05, env: dict[str, str] | None = None,
+             database_url: str | None = None) -> dict[str, Any]:
     """All files renamed into the inbox at once; seconds until every one has its row."""
-    service = Service(root, concurrency=concurrency, env=env)
+    service = Service(root, concurrency=concurrency, env=env, database_url=database_url)
     service.start()
     try:
         pool = len(service.pool_pids())
@@ -69,7 +70,9 @@ def backfill(files: Sequence[CorpusFile], root: Path, *, concurrency: int | None
                 if r.get("event") == "file_enqueued"]
     runtimes = [float(m.group(1)) * 1000 for r in records
                 if (m := _RUNTIME.search(str(r.get("event", ""))))]
+    jobs = sum(1 for r in records if str(r.get("event", "")).endswith("] received"))
     return {"files": len(files), "concurrency": concurrency or "default", "pool_processes": pool,
+            "database": "postgresql" if database_url else "sqlite", "jobs": jobs,
             "seconds": round(seconds, 3), "reports_per_second": round(len(files) / seconds, 1),
             "drop_seconds": round(dropped, 3), "first_row_seconds": round(first_row or 0, 3),
             "last_enqueued_seconds": round(max(enqueued), 3) if enqueued else None,

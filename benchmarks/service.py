@@ -22,6 +22,12 @@ from benchmarks.stats import children, cmdline, cpu_seconds
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _utc(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_utc(value)
+
+
 class ServiceError(RuntimeError):
     pass
 
@@ -35,14 +41,16 @@ def parse_utc(value: str) -> datetime:
 class Service:
     """One `klantprofielen run` on a fresh inbox and data dir under `root`."""
 
-    def __init__(self, root: Path, *, concurrency: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, *, concurrency: int | None = None, env: dict[str, str] | None = None,
+                 database_url: str | None = None) -> None:
         self.root = root
+        self.database_url = database_url  # None: the SQLite database in the data dir
         self.inbox, self.data, self.staging = root / "inbox", root / "data", root / "staging"
         self.log_path = root / "service.log"
         self.concurrency = concurrency
         self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
-        self._db: sqlite3.Connection | None = None
+        self._db: Any = None
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
@@ -52,6 +60,8 @@ class Service:
         env["PYTHONPATH"] = str(ROOT)
         env["KLANTPROFIELEN_LOG_FORMAT"] = "json"
         env.update(self.extra_env)
+        if self.database_url:
+            env["KLANTPROFIELEN_DATABASE_URL"] = self.database_url
         args = [sys.executable, "-m", "services.cli", "run", "--inbox", str(self.inbox),
                 "--data-dir", str(self.data)]
         if self.concurrency:
@@ -146,25 +156,36 @@ class Service:
         return sum(1 for e in os.scandir(archive) if not e.name.startswith(".")) if archive.exists() else 0
 
     # -- database ---------------------------------------------------------------------------------
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Any:
+        """A DB-API connection in autocommit mode: every poll sees what is committed now."""
         if self._db is None:
-            self._db = sqlite3.connect(self.data / "klantprofielen.db", timeout=30, isolation_level=None)
+            if self.database_url:
+                import psycopg
+
+                self._db = psycopg.connect(self.database_url.replace("postgresql+psycopg://", "postgresql://", 1),
+                                           autocommit=True)
+            else:
+                self._db = sqlite3.connect(self.data / "klantprofielen.db", timeout=30, isolation_level=None)
         return self._db
+
+    def _one(self, sql: str, *params: Any) -> Any:
+        if self.database_url:
+            sql = sql.replace("?", "%s")
+        return self.db().execute(sql, params).fetchone()
 
     def counts(self) -> tuple[int, int]:
         """(source_file rows, of which stored)."""
-        total, stored = self.db().execute(
-            "SELECT count(*), coalesce(sum(status = 'stored'), 0) FROM source_file").fetchone()
+        total, stored = self._one("SELECT count(*), count(*) FILTER (WHERE status = 'stored') FROM source_file")
         return int(total), int(stored)
 
     def row_times(self, name: str) -> tuple[datetime, datetime] | None:
         """(dropped_at, committed_at) of the delivery of the file under this name: when the watcher judged
         it complete (and claimed it), and when its outcome was committed."""
-        row = self.db().execute("SELECT dropped_at, committed_at FROM delivery WHERE name = ?", (name,)).fetchone()
-        return (parse_utc(row[0]), parse_utc(row[1])) if row and row[0] else None
+        row = self._one("SELECT dropped_at, committed_at FROM delivery WHERE name = ?", name)
+        return (_utc(row[0]), _utc(row[1])) if row and row[0] else None
 
     def finding_count(self) -> int:
-        return int(self.db().execute("SELECT coalesce(sum(finding_count), 0) FROM report").fetchone()[0])
+        return int(self._one("SELECT coalesce(sum(finding_count), 0) FROM report")[0])
 
     def wait_for_rows(self, target: int, *, timeout: float, interval: float) -> bool:
         deadline = time.monotonic() + timeout

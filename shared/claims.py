@@ -182,7 +182,10 @@ def open_claim(work: WorkFolder, claim: str) -> int:
     """A read-only descriptor for the claim, opened relative to the work folder without following a
     link. Raises ClaimGone, or OSError (ELOOP for a symlink, EACCES, ...)."""
     check_claim_name(claim)
-    folder = os.open(work.claimed, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        folder = os.open(work.claimed, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:  # no work folder here at all (a job for another inbox): nothing to read
+        raise ClaimGone(errno.ENOENT, "claim gone", claim) from None
     try:
         return os.open(claim, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except FileNotFoundError:
@@ -206,23 +209,35 @@ def claim_kind(work: WorkFolder, claim: str) -> str | None:
 
 def dispose_claim(work: WorkFolder, claim: str, destination_dir: Path) -> Path:
     """Move the claim entry (a file, a symlink itself or a folder) into destination_dir under its own
-    name, durably: rename, or across filesystems copy + fsync + rename; then fsync both folders and
-    remove the sidecar. A claim already moved by an earlier, interrupted attempt counts as done."""
+    name, durably: move_claim, then fsync both folders and remove the sidecar. A claim already moved
+    by an earlier, interrupted attempt counts as done."""
+    destination = move_claim(work, claim, destination_dir)
+    fsync_folder(destination_dir)
+    fsync_folder(work.claimed)
+    work.sidecar(claim).unlink(missing_ok=True)
+    return destination
+
+
+def move_claim(work: WorkFolder, claim: str, destination_dir: Path) -> Path:
+    """Rename the claim entry into destination_dir (across filesystems: copy + fsync + rename), without
+    syncing the folders: the caller fsyncs each folder once for a batch of moves (fsync_folder), and
+    removes the sidecars after that. Raises ClaimGone when neither the claim nor its destination is
+    there."""
     source = work.claimed / check_claim_name(claim)
     destination = destination_dir / claim
-    destination_dir.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(source, destination)
     except FileNotFoundError:
-        if not os.path.lexists(destination):
-            raise ClaimGone(errno.ENOENT, "claim gone", claim) from None
+        if os.path.lexists(destination):
+            return destination
+        if not destination_dir.is_dir():
+            destination_dir.mkdir(parents=True, exist_ok=True)
+            return move_claim(work, claim, destination_dir)
+        raise ClaimGone(errno.ENOENT, "claim gone", claim) from None
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
         _copy_across(source, destination)
-    fsync_folder(destination_dir)
-    fsync_folder(work.claimed)
-    work.sidecar(claim).unlink(missing_ok=True)
     return destination
 
 

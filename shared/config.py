@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     reoffer_after_seconds: float = Field(default=30.0, gt=0)
     reoffer_max_seconds: float = Field(default=900.0, gt=0)
     enqueue_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    # Claims due at once go to the workers in jobs of up to this many files and bytes (one transaction
+    # each); a file that arrives alone is sent at once.
+    batch_max_files: int = Field(default=50, ge=1)
+    batch_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
 
     # Pool processes of a worker; unset: usable cores + 1 (see effective_worker_concurrency).
     worker_concurrency: int | None = Field(default=None, ge=1)

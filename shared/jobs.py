@@ -3,6 +3,7 @@ so the watcher can send a job without importing the worker (and shared/ imports 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared.config import Settings
@@ -11,6 +12,25 @@ from shared.config import Settings
 INGEST_TASK = "klantprofielen.ingest_claims"
 INGEST_QUEUE = "klantprofielen"
 INFLIGHT_KEY_PREFIX = "klantprofielen:inflight:"
+
+
+def batches(claims: Sequence[str], size_of: Callable[[str], int], *, max_files: int,
+            max_bytes: int) -> list[list[str]]:
+    """The claims in order, in jobs of at most max_files claims and max_bytes bytes (a claim larger
+    than max_bytes goes alone)."""
+    jobs: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for claim in claims:
+        size = size_of(claim)
+        if current and (len(current) >= max_files or total + size > max_bytes):
+            jobs.append(current)
+            current, total = [], 0
+        current.append(claim)
+        total += size
+    if current:
+        jobs.append(current)
+    return jobs
 
 
 def inflight_ttl_seconds(settings: Settings) -> int:

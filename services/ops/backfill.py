@@ -6,12 +6,17 @@ backfill harmless (duplicates are recognised and skipped by the worker)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from shared.claims import printable_name
 from shared.files import is_temporary_name
 
 _CHUNK = 1024 * 1024
@@ -27,6 +32,8 @@ class BackfillSummary:
     renamed: int = 0  # copied under a new name because the inbox already had that name
     skipped_temporary: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    # (name as the delivery records it, sha256) of every file copied: what --wait waits for.
+    files: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
         """One summary line for the end of the run."""
@@ -61,14 +68,17 @@ def free_name(inbox: Path, name: str) -> str:
     return f"{stem}-{counter}{suffix}"
 
 
-def copy_into_inbox(source: Path, inbox: Path) -> Path:
+def copy_into_inbox(source: Path, inbox: Path, digest: hashlib._Hash | None = None) -> Path:
     """Copy one file as '.<name>.part' (with its modification time), fsync, then rename it into place;
-    returns the final path."""
+    returns the final path. `digest` is updated with the bytes copied."""
     name = free_name(inbox, source.name)
     partial = inbox / f".{name}.part"
     try:
         with open(source, "rb") as src, open(partial, "wb") as dst:
-            shutil.copyfileobj(src, dst, _CHUNK)
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
             dst.flush()
             os.fsync(dst.fileno())
         # The modification time says when the report was written: it decides which version is current.
@@ -91,8 +101,10 @@ def backfill(sources: Iterable[Path], inbox: Path,
             if is_temporary_name(source.name):
                 summary.skipped_temporary += 1
                 continue
-            final = copy_into_inbox(source, inbox)
+            digest = hashlib.sha256()
+            final = copy_into_inbox(source, inbox, digest)
             summary.copied += 1
+            summary.files.append((printable_name(os.fsencode(final.name)), digest.hexdigest()))
             if final.name != source.name:
                 summary.renamed += 1
         except OSError as exc:
@@ -100,3 +112,43 @@ def backfill(sources: Iterable[Path], inbox: Path,
         finally:
             on_file(source)
     return summary
+
+
+@dataclass
+class EndStates:
+    """How many of the copied files have reached their end state, by outcome."""
+
+    expected: int
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ended(self) -> int:
+        return sum(self.outcomes.values())
+
+    def line(self) -> str:
+        counts = ", ".join(f"{outcome} {self.outcomes.get(outcome, 0)}"
+                           for outcome in ("stored", "duplicate", "quarantined"))
+        return f"ended {self.ended} of {self.expected}: {counts}"
+
+
+def wait_for_end_states(files: list[tuple[str, str]], since: datetime,
+                        outcomes_of: Callable[[list[str], datetime], list[tuple[str, str | None, str]]], *,
+                        timeout: float, on_progress: Callable[[EndStates], None] = lambda _states: None,
+                        poll_seconds: float = 0.5) -> EndStates:
+    """Poll the deliveries committed since `since` until every copied (name, sha256) has one, or the
+    timeout passes; returns the counts."""
+    wanted = Counter(files)
+    hashes = [sha256 for _name, sha256 in files]
+    deadline = time.monotonic() + timeout
+    while True:
+        found: Counter[tuple[str, str]] = Counter()
+        states = EndStates(expected=len(files))
+        for name, sha256, outcome in outcomes_of(hashes, since):
+            key = (name, sha256 or "")
+            if found[key] < wanted[key]:
+                found[key] += 1
+                states.outcomes[outcome] += 1
+        on_progress(states)
+        if states.ended >= states.expected or time.monotonic() >= deadline:
+            return states
+        time.sleep(poll_seconds)

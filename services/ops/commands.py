@@ -7,9 +7,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from services.ops.backfill import EndStates
+    from shared.config import Settings
 
 
 class Component(StrEnum):
@@ -90,18 +96,26 @@ def register_ops_commands(cli: typer.Typer) -> None:
             metavar="DIR", help="Folder with old reports; it is left unchanged")],
         pattern: Annotated[str, typer.Option(
             "--pattern", help="Glob of files to copy; '**/*.pdf' recurses into subfolders")] = "*",
-        inbox: InboxOpt = None, data_dir: DataDirOpt = None,
+        wait: Annotated[bool, typer.Option(
+            "--wait", help="Then wait until every copied file has ended (stored, duplicate or quarantined)")
+        ] = False,
+        wait_timeout: Annotated[float, typer.Option(
+            "--wait-timeout", min=1, help="Seconds --wait waits at most (then exits 1)")] = 3600.0,
+        inbox: InboxOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
     ) -> None:
         """Copy (not move) old reports into the inbox; the running watcher then enqueues them.
 
-        The watcher must be running (`klantprofielen watch`) for the files to be ingested.
+        The watcher must be running (`klantprofielen watch`) for the files to be ingested. With --wait,
+        shows progress until every copied file has reached its end state (read from the database).
 
         Each file is written as '.NAME.part' and renamed when complete. Exits 1 if a file failed."""
         from services.ops.backfill import BackfillError, find_sources
         from services.ops.backfill import backfill as copy_all
         from services.ops.health import check_watcher
+        from shared.store.tables import utcnow
 
-        settings = load_settings(inbox=inbox, data_dir=data_dir)
+        settings = load_settings(inbox=inbox, data_dir=data_dir, database_url=database_url)
+        started = utcnow()
         try:
             sources = find_sources(directory, settings.inbox, pattern)
         except BackfillError as exc:
@@ -119,4 +133,40 @@ def register_ops_commands(cli: typer.Typer) -> None:
         if not watcher.ok:
             typer.echo(f"klantprofielen: note: the watcher does not seem to run ({watcher.detail}); "
                        "the files wait in the inbox until it starts", err=True)
+        if wait and summary.files:
+            ended = _wait_for_end_states(settings, summary.files, started, wait_timeout)
+            typer.echo(ended.line())
+            if ended.ended < ended.expected:
+                typer.echo(f"klantprofielen: {ended.expected - ended.ended} file(s) had not ended after "
+                           f"{wait_timeout:g} s; see `klantprofielen files --outcome pending`", err=True)
+                raise typer.Exit(1)
         raise typer.Exit(1 if summary.failed else 0)
+
+
+def _wait_for_end_states(settings: "Settings", files: list[tuple[str, str]], started: "datetime",
+                         timeout: float) -> "EndStates":
+    """Progress on stderr (a bar on a terminal, a line every 10 s elsewhere) until every file ended."""
+    import time as clock
+
+    from services.ops.backfill import wait_for_end_states
+    from services.store_commands import with_session
+    from shared.store.deliveries import outcomes_of
+
+    def query(hashes: list[str], since: "datetime") -> list[tuple[str, str | None, str]]:
+        return with_session(settings, lambda s: outcomes_of(session=s, sha256s=hashes, since=since))
+
+    terminal = sys.stderr.isatty()
+    last_line = [0.0]
+    with typer.progressbar(length=len(files), label="Waiting for end states", file=sys.stderr,
+                           hidden=not terminal, show_pos=True) as bar:
+        shown = [0]
+
+        def progress(states: "EndStates") -> None:
+            bar.label = f"Waiting: {states.line()}"
+            bar.update(states.ended - shown[0])
+            shown[0] = states.ended
+            if not terminal and clock.monotonic() - last_line[0] >= 10:
+                last_line[0] = clock.monotonic()
+                typer.echo(states.line(), err=True)
+
+        return wait_for_end_states(files, started, query, timeout=timeout, on_progress=progress)

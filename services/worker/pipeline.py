@@ -5,7 +5,11 @@ The watcher has renamed the file into the work folder; nobody else can reach it 
 reads and hashes it, parses it, decides the outcome (stored, duplicate, quarantined), records the
 outcome in one transaction, and only then renames the claim into archive/ or quarantine/ (durably:
 the commit is durable before the file leaves, and the renames are fsynced). A job that is delivered
-again after a crash finds its claim's delivery committed and only finishes the move."""
+again after a crash finds its claim's delivery committed and only finishes the move.
+
+A job names a batch of claims: each is read and parsed on its own, then all outcomes are recorded in
+one transaction with a savepoint per file (a file whose insert fails costs only itself), the claims
+are moved after the commit, and each folder is fsynced once for the batch."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from typing import Any
 import structlog
 from billiard.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from shared import events
 from shared.claims import (
@@ -29,7 +34,8 @@ from shared.claims import (
     ClaimInfo,
     WorkFolder,
     claim_file,
-    dispose_claim,
+    fsync_folder,
+    move_claim,
     open_claim,
     read_claim_info,
 )
@@ -37,7 +43,7 @@ from shared.config import Settings
 from shared.crossquarter import CrossQuarterThresholds
 from shared.documents import build_document
 from shared.files import FileChanged, open_for_writing, write_json_atomically
-from shared.identity import changed_figures
+from shared.identity import changed_figures, region_key
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
@@ -51,6 +57,8 @@ from shared.store.service import (
     add_stored_report,
     find_delivery,
     find_source,
+    find_sources,
+    lock_groups,
     report_of_source,
     rows_of,
 )
@@ -60,7 +68,8 @@ STORE_ATTEMPTS = 5
 _CHUNK = 1024 * 1024
 log = get_logger("klantprofielen.worker")
 
-__all__ = ["FileChanged", "FileFault", "ParseTimedOut", "handle_claim", "ingest_file", "quarantine_claim"]
+__all__ = ["FileChanged", "FileFault", "ParseTimedOut", "Prepared", "commit_and_dispose", "handle_claim",
+           "ingest_file", "prepare_quarantine", "quarantine_claim", "read_claims"]
 
 
 class ParseTimedOut(Exception):
@@ -110,36 +119,124 @@ def ingest_file(path: Path, *, settings: Settings) -> Outcome | None:
     return handle_claim(claimed.claim, settings=settings, work=work)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A claim read (and parsed) with its outcome decided, ready to be recorded."""
+
+    received: ReceivedFile
+    decision: Decision
+
+    @property
+    def claim(self) -> str:
+        return self.received.claim
+
+
 def handle_claim(claim: str, *, settings: Settings, work: WorkFolder, received_at: datetime | None = None
                  ) -> Outcome | None:
-    """Take one claim to its end state; None when the claim had already ended. Database and disk
-    errors propagate (the task retries them); FileFault for a file that can't be read this time."""
-    info = read_claim_info(work, claim)
-    structlog.contextvars.bind_contextvars(file=info.name, claim=claim)
-    read = _read(work, info, max_bytes=settings.max_file_bytes)
+    """Take one claim to its end state (a batch of one); None when the claim had already ended. Database
+    and disk errors propagate (the task retries them); FileFault for a file that can't be read this time."""
+    with structlog.contextvars.bound_contextvars(claim=claim):
+        read = read_claims([claim], settings=settings, work=work)[0]
+    if isinstance(read, BaseException):
+        raise read
     if read is None:
         return None
-    if isinstance(read, str):
-        return quarantine_claim(claim, settings=settings, work=work, reason=read, info=info)
-    received = _received(settings, read, received_at)
-    decision = _decide(read, settings)
-    return _commit_and_dispose(received, decision, settings=settings, work=work)
+    with file_context(claim):
+        prepared = prepare_read(claim, read, settings=settings, work=work, received_at=received_at)
+    return _single(commit_and_dispose([prepared], settings=settings, work=work)[0])
 
 
 def quarantine_claim(claim: str, *, settings: Settings, work: WorkFolder, reason: str,
                      info: ClaimInfo | None = None) -> Outcome | None:
     """Quarantine a claim without parsing it (not a regular file, or it keeps failing or killing its
     worker)."""
+    prepared = prepare_quarantine(claim, work=work, reason=reason, info=info)
+    return _single(commit_and_dispose([prepared], settings=settings, work=work)[0])
+
+
+def prepare_quarantine(claim: str, *, work: WorkFolder, reason: str, info: ClaimInfo | None = None) -> Prepared:
+    """A claim decided for quarantine without parsing it, with its hash, size and mtime if it is a file."""
     info = info or read_claim_info(work, claim)
-    structlog.contextvars.bind_contextvars(file=info.name, claim=claim)
     sha256, size, mtime_ns = _fingerprint(work, claim)
     received = ReceivedFile(claim=claim, name=info.name, name_bytes=info.name_bytes,
                             received_path=str(work.root.parent / info.name), size=size, sha256=sha256,
                             mtime_ns=mtime_ns, dropped_at=info.dropped_at, received_at=utcnow())
-    return _commit_and_dispose(received, Decision(Outcome.QUARANTINED, reason=reason), settings=settings, work=work)
+    return Prepared(received, Decision(Outcome.QUARANTINED, reason=reason))
+
+
+def _single(result: Outcome | None | BaseException) -> Outcome | None:
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def file_context(claim: str, info: ClaimInfo | ReceivedFile | None = None,
+                 sha256: str | None = None) -> Any:
+    """The fields every log line about one file carries (bound for the block, then restored)."""
+    fields: dict[str, Any] = {"claim": claim}
+    if info is not None:
+        fields["file"] = info.name
+    if sha256 or isinstance(info, ReceivedFile) and info.sha256:
+        fields["sha256"] = sha256 or info.sha256  # type: ignore[union-attr]
+    return structlog.contextvars.bound_contextvars(**fields)
 
 
 # -- read ------------------------------------------------------------------------------------------
+
+Read = ReadClaim | str | None
+
+
+def read_claims(claims: list[str], *, settings: Settings, work: WorkFolder) -> list[Read | Exception]:
+    """Each claim's bytes and hash (a reason string for what is not a regular file, None when gone);
+    a claim that fails to read gets its exception, so that it costs only itself."""
+    results: list[Read | Exception] = []
+    for claim in claims:
+        info = read_claim_info(work, claim)
+        with file_context(claim, info):
+            try:
+                results.append(_read(work, info, max_bytes=settings.max_file_bytes))
+            except Exception as exc:  # noqa: BLE001 - the caller decides: retried, counted or raised
+                results.append(exc)
+    return results
+
+
+def decide_batch(reads: list[ReadClaim], *, settings: Settings, work: WorkFolder,
+                 received_at: datetime | None = None) -> list[Prepared | Exception]:
+    """The outcome of each read claim: a duplicate of stored bytes (one look-up for the batch), else
+    parsed (ParseTimedOut as the claim's exception when the soft time limit struck in its parser)."""
+    if not reads:
+        return []
+    with read_connection_for(settings.effective_database_url) as connection:
+        stored = find_sources(connection=connection, sha256s=[read.sha256 for read in reads])
+    results: list[Prepared | Exception] = []
+    for read in reads:
+        received = _received(settings, read, received_at)
+        existing = stored.get(read.sha256)
+        if existing is not None:
+            results.append(Prepared(received, Decision(Outcome.DUPLICATE, duplicate_of=existing.id,
+                                                       duplicate_of_name=existing.name)))
+            continue
+        with file_context(read.info.claim, read.info, read.sha256):
+            try:
+                document, reason = _parse(read, settings)
+            except ParseTimedOut as exc:
+                results.append(exc)
+                continue
+        results.append(Prepared(received, Decision(Outcome.STORED, document=document) if document is not None
+                                else Decision(Outcome.QUARANTINED, reason=reason)))
+    return results
+
+
+def prepare_read(claim: str, read: ReadClaim | str, *, settings: Settings, work: WorkFolder,
+                 received_at: datetime | None = None) -> Prepared:
+    """One read claim decided (a reason string quarantines it); raises ParseTimedOut."""
+    if isinstance(read, str):
+        return prepare_quarantine(claim, work=work, reason=read)
+    result = decide_batch([read], settings=settings, work=work, received_at=received_at)[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
 
 def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | str | None:
     """The claim's bytes and hash; a reason string for what is not a regular file; None when gone."""
@@ -180,7 +277,6 @@ def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | s
         after = os.fstat(handle.fileno())
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or total != after.st_size:
         raise FileChanged(f"{info.name} changed while it was being read")
-    structlog.contextvars.bind_contextvars(sha256=digest.hexdigest())
     return ReadClaim(info=info, data=b"".join(kept) if total <= max_bytes else None, sha256=digest.hexdigest(),
                      size=total, mtime_ns=after.st_mtime_ns)
 
@@ -217,17 +313,6 @@ def _received(settings: Settings, read: ReadClaim, received_at: datetime | None)
 
 # -- parse and decide ------------------------------------------------------------------------------
 
-def _decide(read: ReadClaim, settings: Settings) -> Decision:
-    with read_connection_for(settings.effective_database_url) as connection:
-        existing = find_source(connection=connection, sha256=read.sha256)
-    if existing is not None:
-        return Decision(Outcome.DUPLICATE, duplicate_of=existing.id, duplicate_of_name=existing.name)
-    document, reason = _parse(read, settings)
-    if document is None:
-        return Decision(Outcome.QUARANTINED, reason=reason)
-    return Decision(Outcome.STORED, document=document)
-
-
 def _parse(read: ReadClaim, settings: Settings) -> tuple[ReportDocument | None, str]:
     if read.data is None:
         return None, f"file too large: {read.size} bytes (limit {settings.max_file_bytes})"
@@ -244,81 +329,143 @@ def _parse(read: ReadClaim, settings: Settings) -> tuple[ReportDocument | None, 
 
 # -- commit and dispose ----------------------------------------------------------------------------
 
-def _commit_and_dispose(received: ReceivedFile, decision: Decision, *, settings: Settings,
-                        work: WorkFolder) -> Outcome:
+def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: WorkFolder
+                       ) -> list[Outcome | None | Exception]:
+    """Record every outcome in one transaction (a savepoint per file), then move the claims and fsync
+    each folder once; returns each claim's outcome (None: it had already ended), or the exception
+    that kept it from being recorded (an integrity conflict that did not resolve), which costs only
+    that claim. Errors of the transaction as a whole, or of a move, propagate: nothing is moved
+    before the commit, and a retry finds the committed deliveries and only finishes the moves."""
+    if not prepared:
+        return []
+    groups = [(region_key(item.decision.document.region), item.decision.document.period.year,
+               item.decision.document.period.quarter) for item in prepared if item.decision.document is not None]
+    with session_for(settings.effective_database_url) as session:
+        # Optimistic first: no savepoints (two statements per file on PostgreSQL). A conflict rolls the
+        # batch back, and the second pass isolates each file in a savepoint.
+        for savepoints in (False, True):
+            recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]] = []
+            try:
+                lock_groups(session, groups)
+                for item in prepared:
+                    with file_context(item.claim, item.received):
+                        recorded.append(_record(session, item, settings, savepoint=savepoints))
+                session.commit()
+                break
+            except (IntegrityError, StoreConflict):
+                session.rollback()
+                if savepoints:
+                    raise
+    return _dispose_batch(recorded, settings=settings, work=work)
+
+
+def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool
+            ) -> tuple[Prepared, Committed | Exception, Decision, bool]:
+    """One file's outcome inside the batch's transaction, in a savepoint: (item, what was committed or
+    the failure, the decision as it ended, whether an earlier delivery of this claim was committed).
+    Without a savepoint, a conflict propagates (and the caller tries again with savepoints)."""
+    decision = item.decision
+    if not savepoint:
+        return item, _commit(session, item.received, decision, settings), decision, False
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
-            committed = _commit(received, decision, settings)
-            break
-        except (IntegrityError, StoreConflict):
-            with read_connection_for(settings.effective_database_url) as connection:
-                earlier = find_delivery(connection=connection, claim=received.claim)
-                stored = (find_source(connection=connection, sha256=received.sha256)
-                          if received.sha256 and earlier is None else None)
+            with session.begin_nested():
+                return item, _commit(session, item.received, decision, settings), decision, False
+        except (IntegrityError, StoreConflict) as exc:
+            connection = session.connection()
+            received = item.received
+            earlier = find_delivery(connection=connection, claim=received.claim)
             if earlier is not None:  # an earlier delivery of this job committed; finish its move
-                return _dispose(Committed(earlier), settings=settings, work=work, completing=True)
+                return item, Committed(earlier), decision, True
+            stored = find_source(connection=connection, sha256=received.sha256) if received.sha256 else None
             if stored is not None and decision.outcome is Outcome.STORED:
-                # a concurrent job stored the same bytes
+                # a concurrent job (or another file of this batch) stored the same bytes
                 decision = Decision(Outcome.DUPLICATE, duplicate_of=stored.id, duplicate_of_name=stored.name)
             elif attempt == STORE_ATTEMPTS:
-                raise
-    else:  # pragma: no cover - the loop always breaks or returns
-        raise AssertionError("unreachable")
-    return _dispose(committed, settings=settings, work=work, decision=decision)
+                return item, exc, decision, False
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
 
-def _commit(received: ReceivedFile, decision: Decision, settings: Settings) -> Committed:
-    """Record the outcome in one transaction; returns the delivery as committed."""
+def _commit(session: Session, received: ReceivedFile, decision: Decision, settings: Settings) -> Committed:
+    """Record the outcome in the session's transaction; returns the delivery as recorded."""
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
     version: VersionChange | None = None
     changes: tuple[dict[str, object], ...] = ()
     rechecks: tuple[Recheck, ...] = ()
     folder = "quarantine" if outcome is Outcome.QUARANTINED else "archive"
     path = f"{folder}/{received.claim}"
-    with session_for(settings.effective_database_url) as session:
-        if outcome is Outcome.STORED:
-            assert decision.document is not None
-            result = add_stored_report(session=session, received=received, document=decision.document,
-                                       final_path=path, written_at=received.written_at,
-                                       thresholds=cross_quarter_thresholds(settings))
-            if result.report is None:  # the same figures as a stored version, in other bytes
-                assert result.same_as is not None
-                outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
-                reason = "same figures as a stored version"
-            else:
-                report_id, source_id, version = result.report.id, result.source_file_id, result.version
-                rechecks = result.rechecks
-                if version is not None and version.previous_current_id is not None:
-                    old_rows = rows_of(connection=session.connection(), report_id=version.previous_current_id)
-                    changes = tuple(changed_figures(old_rows, decision.document.rows))
-        elif outcome is Outcome.DUPLICATE and source_id is not None:
-            report_id = report_of_source(connection=session.connection(), source_id=source_id)
-            reason = "same bytes as a stored file"
-        add_delivery(session=session, received=received, outcome=outcome.value, reason=reason, path=path,
-                     report_id=report_id, source_file_id=source_id)
-        session.commit()
+    if outcome is Outcome.STORED:
+        assert decision.document is not None
+        result = add_stored_report(session=session, received=received, document=decision.document,
+                                   final_path=path, written_at=received.written_at,
+                                   thresholds=cross_quarter_thresholds(settings), locked=True)
+        if result.report is None:  # the same figures as a stored version, in other bytes
+            assert result.same_as is not None
+            outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
+            reason = "same figures as a stored version"
+        else:
+            report_id, source_id, version = result.report.id, result.source_file_id, result.version
+            rechecks = result.rechecks
+            if version is not None and version.previous_current_id is not None:
+                old_rows = rows_of(connection=session.connection(), report_id=version.previous_current_id)
+                changes = tuple(changed_figures(old_rows, decision.document.rows))
+    elif outcome is Outcome.DUPLICATE and source_id is not None:
+        report_id = report_of_source(connection=session.connection(), source_id=source_id)
+        reason = "same bytes as a stored file"
+    add_delivery(session=session, received=received, outcome=outcome.value, reason=reason, path=path,
+                 report_id=report_id, source_file_id=source_id)
     delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
                                         reason=reason, path=path, report_id=report_id, source_file_id=source_id,
                                         sha256=received.sha256)
     return Committed(delivery, version, changes, rechecks)
 
 
-def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, decision: Decision | None = None,
-             completing: bool = False) -> Outcome:
-    """Move the claim to where its committed delivery says, then log the outcome."""
+def _dispose_batch(recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]], *, settings: Settings,
+                   work: WorkFolder) -> list[Outcome | None | Exception]:
+    """Move each committed claim where its delivery says, fsync every folder touched once, remove the
+    sidecars, then log each outcome."""
+    moved: list[tuple[Prepared, Committed, Decision, bool]] = []
+    results: list[Outcome | None | Exception] = []
+    folders: dict[Path, None] = {}
+    try:
+        for item, committed, decision, completing in recorded:
+            if isinstance(committed, Exception):
+                results.append(committed)
+                continue
+            delivery = committed.delivery
+            destination = settings.data_dir / delivery.path
+            with file_context(item.claim, item.received):
+                if delivery.outcome == Outcome.QUARANTINED.value:
+                    _write_reason(destination, delivery)
+                try:
+                    move_claim(work, delivery.claim, destination.parent)
+                except ClaimGone:
+                    log.info(events.FILE_MISSING, detail="another delivery of this claim moved it",
+                             moved_to=delivery.path)
+                    results.append(Outcome(delivery.outcome))
+                    continue
+            folders[destination.parent] = None
+            moved.append((item, committed, decision, completing))
+            results.append(Outcome(delivery.outcome))
+    finally:
+        # Also when a move failed (the batch is retried): what did move is made durable and logged.
+        if moved:
+            for folder in (*folders, work.claimed):
+                fsync_folder(folder)
+        for item, committed, decision, completing in moved:
+            work.sidecar(item.claim).unlink(missing_ok=True)
+            with file_context(item.claim, item.received):
+                _log_outcome(committed, decision, settings, completing=completing)
+    return results
+
+
+def _log_outcome(committed: Committed, decision: Decision, settings: Settings, *, completing: bool) -> None:
+    """The one line per file outcome (with the report's alerts before it)."""
     delivery = committed.delivery
     outcome = Outcome(delivery.outcome)
-    destination = settings.data_dir / delivery.path
-    if outcome is Outcome.QUARANTINED:
-        _write_reason(destination, delivery)
-    try:
-        dispose_claim(work, delivery.claim, destination.parent)
-    except ClaimGone:
-        log.info(events.FILE_MISSING, detail="another delivery of this claim moved it", moved_to=delivery.path)
-        return outcome
     detail = {"detail": "move completed after an interrupted delivery"} if completing else {}
+    document = None if completing else decision.document
     if outcome is Outcome.STORED:
-        document = decision.document if decision else None
         if document is not None:
             _log_findings(document, settings)
             version = committed.version
@@ -333,10 +480,9 @@ def _dispose(committed: Committed, *, settings: Settings, work: WorkFolder, deci
             log.info(events.REPORT_STORED, report_id=delivery.report_id, archived_to=delivery.path, **detail)
     elif outcome is Outcome.DUPLICATE:
         log.info(events.DUPLICATE_SKIPPED, report_id=delivery.report_id, reason=delivery.reason,
-                 duplicate_of=decision.duplicate_of_name if decision else None, moved_to=delivery.path, **detail)
+                 duplicate_of=None if completing else decision.duplicate_of_name, moved_to=delivery.path, **detail)
     else:
         log.warning(events.FILE_QUARANTINED, reason=delivery.reason, quarantined_to=delivery.path, **detail)
-    return outcome
 
 
 def _log_version(committed: Committed, document: ReportDocument) -> None:

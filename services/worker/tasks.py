@@ -1,25 +1,42 @@
-"""The ingest task: thin. It takes a list of claim names, refuses anything else, and takes each claim
-to its end state through the pipeline. Failures of the file itself are counted per claim and end in
-quarantine after max_attempts_per_file; outages (database, disk, a time limit that struck while
-waiting) are retried with backoff and then handed back to the watcher, never quarantined."""
+"""The ingest task: thin. It takes a list of claim names (a batch), refuses anything else, and takes
+the claims to their end states through the pipeline: each read and parsed on its own, all recorded in
+one transaction. Failures of a file itself are counted per claim and end in quarantine after
+max_attempts_per_file; outages (database, disk, a time limit that struck while waiting) are retried
+with backoff and then handed back to the watcher, never quarantined. A batch whose worker process
+died is split into single-claim jobs when it comes back, so that a death counts against a claim
+only when it was alone in its job: the file that kills workers is quarantined, the others stored."""
 
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.broker import InflightKeys, redis_client
 from services.worker.app import app, worker_settings
-from services.worker.pipeline import FileChanged, FileFault, ParseTimedOut, handle_claim, log, quarantine_claim
+from services.worker.pipeline import (
+    FileChanged,
+    FileFault,
+    ParseTimedOut,
+    Prepared,
+    ReadClaim,
+    commit_and_dispose,
+    decide_batch,
+    file_context,
+    log,
+    prepare_quarantine,
+    read_claims,
+)
 from shared import events
 from shared.attempts import AttemptLedger
-from shared.claims import BadClaimName, WorkFolder, check_claim_name
+from shared.claims import BadClaimName, WorkFolder, check_claim_name, claim_kind
 from shared.config import Settings
-from shared.jobs import INGEST_TASK, inflight_ttl_seconds
+from shared.jobs import INGEST_QUEUE, INGEST_TASK, inflight_ttl_seconds
 
 FILESYSTEM_TRANSIENT = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO, errno.EACCES, errno.EPERM,
                         errno.ENOTDIR, errno.EEXIST}
@@ -60,52 +77,136 @@ def ingest_claims(self, claims: Any) -> list[str]:  # type: ignore[no-untyped-de
             log.error(events.JOB_REFUSED, reason=str(exc))
     work = WorkFolder.of_inbox(settings.inbox)
     ledger = AttemptLedger(work.attempts)
-    alone = len(names) == 1
-    outcomes: list[str] = []
-    for position, claim in enumerate(names):
-        try:
-            outcomes.append(_ingest_one(claim, settings=settings, work=work, ledger=ledger, alone=alone))
-        except Exception as exc:
-            remaining = names[position:]
-            if not is_transient(exc):
-                # Not expected (a bug): the job ends here, so its claims must be offered again.
-                inflight_keys(settings).release(remaining)
-                raise
-            for waiting in remaining:
-                ledger.pause(waiting)
-            _retry_or_hand_back(self, remaining, settings, exc)
-            return outcomes + ["handed_back"] * len(remaining)
-    return outcomes
-
-
-def _ingest_one(claim: str, *, settings: Settings, work: WorkFolder, ledger: AttemptLedger, alone: bool) -> str:
-    record = ledger.begin(claim, alone=alone)
-    if record.count >= settings.max_attempts_per_file:
-        outcome = quarantine_claim(claim, settings=settings, work=work,
-                                   reason=f"{record.count} failed attempts; the last: {record.last_error}")
-        ledger.end(claim)
-        return str(outcome or "missing")
+    if len(names) > 1 and any(ledger.read(claim).running for claim in names):
+        return _split(self, names, settings=settings, work=work)
+    batch = Batch(settings=settings, work=work, ledger=ledger)
     try:
-        outcome = handle_claim(claim, settings=settings, work=work, received_at=datetime.now(UTC))
-    except ParseTimedOut:
-        outcome = quarantine_claim(
-            claim, settings=settings, work=work,
-            reason=f"parsing took longer than {app.conf.task_soft_time_limit} s (soft time limit)")
-    except Exception as exc:
+        batch.run(names)
+    except Exception:
+        # Not expected (a bug): the job ends here, so its claims must be offered again.
+        inflight_keys(settings).release([claim for claim in names if claim not in batch.ended])
+        raise
+    if batch.deferred:
+        for waiting in batch.deferred:
+            ledger.pause(waiting)
+        assert batch.transient is not None
+        _retry_or_hand_back(self, batch.deferred, settings, batch.transient)
+        batch.ended.update(dict.fromkeys(batch.deferred, "handed_back"))
+    return [batch.ended.get(claim, "handed_back") for claim in names]
+
+
+@dataclass
+class Batch:
+    """One job's claims on their way to their end states (`run`); what became of each is in `ended`,
+    the claims an outage kept from ending in `deferred`."""
+
+    settings: Settings
+    work: WorkFolder
+    ledger: AttemptLedger
+    ended: dict[str, str] = field(default_factory=dict)  # claim -> outcome (or 'failed': offered again)
+    deferred: list[str] = field(default_factory=list)  # claims hit by an outage: retried
+    transient: Exception | None = None
+    quarantine: list[Prepared] = field(default_factory=list)
+
+    def run(self, names: list[str]) -> None:
+        settings, work = self.settings, self.work
+        alone = len(names) == 1
+        prepared: list[Prepared] = []
+        to_read: list[str] = []
+        for claim in names:
+            record = self.ledger.begin(claim, alone=alone)
+            if record.count >= settings.max_attempts_per_file:
+                prepared.append(prepare_quarantine(
+                    claim, work=work, reason=f"{record.count} failed attempts; the last: {record.last_error}"))
+            else:
+                to_read.append(claim)
+        reads: list[ReadClaim] = []
+        for claim, read in zip(to_read, read_claims(to_read, settings=settings, work=work), strict=True):
+            if read is None:
+                self._end(claim, "missing")
+            elif isinstance(read, str):
+                prepared.append(prepare_quarantine(claim, work=work, reason=read))
+            elif isinstance(read, Exception):
+                self._failed(claim, read)
+            else:
+                reads.append(read)
+        try:
+            decided = decide_batch(reads, settings=settings, work=work, received_at=datetime.now(UTC))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            decided = [exc] * len(reads)
+        for read, result in zip(reads, decided, strict=True):
+            claim = read.info.claim
+            if isinstance(result, ParseTimedOut):
+                prepared.append(prepare_quarantine(
+                    claim, work=work, info=read.info,
+                    reason=f"parsing took longer than {app.conf.task_soft_time_limit} s (soft time limit)"))
+            elif isinstance(result, Exception):
+                self._failed(claim, result)
+            else:
+                prepared.append(result)
+        prepared += self.quarantine
+        for _round in range(2):  # the second: claims quarantined because their record failed
+            self.quarantine = []
+            self._commit(prepared)
+            prepared = self.quarantine
+
+    def _commit(self, prepared: list[Prepared]) -> None:
+        try:
+            results = commit_and_dispose(prepared, settings=self.settings, work=self.work)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            self.deferred += [item.claim for item in prepared]
+            self.transient = exc
+            return
+        for item, result in zip(prepared, results, strict=True):
+            if isinstance(result, Exception):
+                self._failed(item.claim, result)
+            else:
+                self._end(item.claim, str(result or "missing"))
+
+    def _end(self, claim: str, outcome: str) -> None:
+        self.ledger.end(claim)
+        self.ended[claim] = outcome
+
+    def _failed(self, claim: str, exc: Exception) -> None:
+        """A claim's own failure: an outage is retried; anything else is counted against the file."""
         if is_transient(exc):
-            raise
+            self.deferred.append(claim)
+            self.transient = exc
+            return
         reason = exc.args[0] if isinstance(exc, FileFault) else f"{type(exc).__name__}: {_first_line(exc)}"
-        failed = ledger.fail(claim, reason)
-        log.warning(events.ATTEMPT_FAILED, reason=reason, attempts=failed.count,
-                    max_attempts=settings.max_attempts_per_file)
-        if failed.count < settings.max_attempts_per_file:
+        failed = self.ledger.fail(claim, reason)
+        with file_context(claim):
+            log.warning(events.ATTEMPT_FAILED, reason=reason, attempts=failed.count,
+                        max_attempts=self.settings.max_attempts_per_file)
+        if failed.count < self.settings.max_attempts_per_file:
             # Offered again by the watcher, with backoff: the cause may go away (permissions fixed).
-            inflight_keys(settings).release([claim])
-            return "failed"
-        outcome = quarantine_claim(claim, settings=settings, work=work,
-                                   reason=f"{failed.count} failed attempts; the last: {reason}")
-    ledger.end(claim)
-    return str(outcome or "missing")
+            inflight_keys(self.settings).release([claim])
+            self.ended[claim] = "failed"
+            return
+        self.quarantine.append(prepare_quarantine(
+            claim, work=self.work, reason=f"{failed.count} failed attempts; the last: {reason}"))
+
+
+def _split(task: Any, names: list[str], *, settings: Settings, work: WorkFolder) -> list[str]:
+    """The batch came back after its worker process died (its claims are still marked running): send
+    each claim that is still there as a job of its own, its in-flight key moved to that job."""
+    keys = inflight_keys(settings)
+    present = [claim for claim in names if claim_kind(work, claim) is not None]
+    for position, claim in enumerate(present):
+        job_id = str(uuid4())
+        try:
+            keys.move([claim], job_id)
+            task.app.send_task(INGEST_TASK, args=[[claim]], task_id=job_id, queue=INGEST_QUEUE)
+        except Exception:
+            keys.release(present[position:])  # offered again by the watcher
+            raise
+    log.warning(events.BATCH_SPLIT, claims=len(present), jobs=len(present),
+                reason="the worker process ended while handling this batch: each file is tried alone")
+    return ["split"] * len(present)
 
 
 def _retry_or_hand_back(task: Any, claims: list[str], settings: Settings, exc: Exception) -> None:

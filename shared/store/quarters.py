@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlmodel import SQLModel
 
 from shared.crossquarter import CrossQuarterThresholds, QuarterFigures, check_against_previous
-from shared.models import Counts, Finding, Period
+from shared.models import Counts, Finding, Location, Period, ReportDocument
 from shared.reference import name_key
 from shared.store import tables  # noqa: F401  (registers the tables in the metadata)
 
@@ -40,6 +40,45 @@ _SET_BASELINE = update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id")).
 
 
 @dataclass(frozen=True)
+class NewReport:
+    """A report inserted in this transaction, as the checks would read it back (saves the queries)."""
+
+    report_id: int
+    region_key: str
+    year: int
+    quarter: int
+    register_size: int | None
+    figures: QuarterFigures
+    locations: dict[str, Any]  # where each municipality's row (by code and name) and the footnote were read
+
+
+def new_report(report_id: int, key: str, document: ReportDocument) -> NewReport:
+    """What the cross-quarter checks need of a report about to be stored, from its document."""
+    rows: dict[str, Counts] = {}
+    names: dict[str, str] = {}
+    register_location = document.register.location if document.register else None
+    locations: dict[str, Any] = {"register": _plain(register_location)}
+    for row in document.rows:
+        locations[row.municipality] = _plain(row.location)
+        if row.municipality_code:
+            locations[row.municipality_code] = _plain(row.location)
+        row_key = row.municipality_code or name_key(row.municipality)
+        rows[row_key] = Counts(municipal_with_profile=row.municipal_with_profile,
+                               municipal_without_profile=row.municipal_without_profile,
+                               uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
+                               total=row.total)
+        names[row_key] = row.municipality
+    register = document.register.size if document.register else None
+    return NewReport(report_id, key, document.period.year, document.period.quarter, register,
+                     QuarterFigures(period=document.period, rows=rows, names=names, register_size=register),
+                     locations)
+
+
+def _plain(location: Location | None) -> dict[str, Any] | None:
+    return location.model_dump(mode="json", exclude_none=True) if location is not None else None
+
+
+@dataclass(frozen=True)
 class Recheck:
     """The outcome of checking one report against its previous quarter."""
 
@@ -60,46 +99,55 @@ def next_period(year: int, quarter: int) -> tuple[int, int]:
 
 
 def recheck_after_store(connection: Connection, *, report_id: int, current_changed: bool, current_id: int,
-                        thresholds: CrossQuarterThresholds) -> list[Recheck]:
+                        thresholds: CrossQuarterThresholds, new: NewReport | None = None) -> list[Recheck]:
     """Check the new version; if its quarter's current version changed, also the current version (if
-    another) and the next quarter's current report, which compare against it."""
+    another) and the next quarter's current report, which compare against it. `new`: the new version
+    as inserted, so that it is not read back."""
     targets = [report_id]
     if current_changed:
         targets.append(current_id)
-        found = connection.execute(_REPORT, {"report_id": current_id}).first()
+        found: Any = new if new is not None and new.report_id == current_id else \
+            connection.execute(_REPORT, {"report_id": current_id}).first()
         if found is not None:
             year, quarter = next_period(found.year, found.quarter)
             following = connection.execute(_CURRENT, {"region_key": found.region_key, "year": year,
                                                       "quarter": quarter}).scalar()
             if following is not None:
                 targets.append(following)
-    return [recheck(connection, report_id=target, thresholds=thresholds) for target in dict.fromkeys(targets)]
+    return [recheck(connection, report_id=target, thresholds=thresholds,
+                    new=new if new is not None and new.report_id == target else None)
+            for target in dict.fromkeys(targets)]
 
 
-def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterThresholds) -> Recheck:
-    """Replace a report's cross-quarter findings by those against the current report of the previous quarter."""
-    report = connection.execute(_REPORT, {"report_id": report_id}).one()
+def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterThresholds,
+            new: NewReport | None = None) -> Recheck:
+    """Replace a report's cross-quarter findings by those against the current report of the previous
+    quarter (`new`: a report inserted in this transaction, which has none yet)."""
+    report: Any = new if new is not None else connection.execute(_REPORT, {"report_id": report_id}).one()
     year, quarter = previous_period(report.year, report.quarter)
     baseline = connection.execute(_CURRENT, {"region_key": report.region_key, "year": year,
                                              "quarter": quarter}).scalar()
-    old = {(row.check, row.municipality_code or row.municipality, row.field)
-           for row in connection.execute(_OLD_FINDINGS, {"report_id": report_id})}
-    connection.execute(_DELETE_FINDINGS, {"report_id": report_id})
+    old: set[tuple[Any, ...]] = set()
+    if new is None:
+        old = {(row.check, row.municipality_code or row.municipality, row.field)
+               for row in connection.execute(_OLD_FINDINGS, {"report_id": report_id})}
+        connection.execute(_DELETE_FINDINGS, {"report_id": report_id})
     if baseline is None:
-        connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
+        if new is None:  # a new report was inserted without a baseline
+            connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
         return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
-    result = check_against_previous(figures_of(connection, baseline), figures_of(connection, report_id),
-                                    thresholds)
-    locations = _locations(connection, report_id, report.register_location)
+    result = check_against_previous(figures_of(connection, baseline),
+                                    new.figures if new is not None else figures_of(connection, report_id), thresholds)
+    locations = new.locations if new is not None else _locations(connection, report_id, report.register_location)
     findings = tuple(contract_finding(finding, locations) for finding in result.findings)
     if findings:
         connection.execute(_FINDINGS.insert(), [_finding_row(report_id, baseline, finding) for finding in findings])
     mergers = [merger.model_dump(mode="json") for merger in result.mergers]
     connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": baseline,
                                        "b_mergers": json.dumps(mergers) if mergers else None})
-    new = tuple(f for f in findings if (f.check, f.municipality_code or f.municipality, f.field) not in old)
+    alerts = tuple(f for f in findings if (f.check, f.municipality_code or f.municipality, f.field) not in old)
     return Recheck(report_id, Period(year=report.year, quarter=report.quarter), baseline, result.compared_with,
-                   findings, new)
+                   findings, alerts)
 
 
 def figures_of(connection: Connection, report_id: int) -> QuarterFigures:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, bindparam, insert, select, text, update
@@ -14,7 +15,7 @@ from sqlmodel import Session, SQLModel
 from shared.crossquarter import CrossQuarterThresholds
 from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
 from shared.models import Finding, Location, ReportDocument, Row
-from shared.store.quarters import Recheck, recheck_after_store
+from shared.store.quarters import Recheck, new_report, recheck_after_store
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
@@ -23,6 +24,8 @@ _SOURCES, _REPORTS, _DELIVERIES = _TABLES["source_file"], _TABLES["report"], _TA
 # Built once: a statement object per call costs more than the insert it describes (SQLAlchemy
 # coerces its clauses and computes its cache key each time).
 _SELECT_SOURCE = select(_SOURCES).where(_SOURCES.c.sha256 == bindparam("sha256"), _SOURCES.c.status == "stored")
+_SELECT_SOURCES = select(_SOURCES).where(_SOURCES.c.sha256.in_(bindparam("sha256s", expanding=True)),
+                                         _SOURCES.c.status == "stored")
 _SELECT_REPORT_OF_SOURCE = select(_REPORTS.c.id).where(_REPORTS.c.source_file_id == bindparam("source_id"))
 _SELECT_DELIVERY = select(_DELIVERIES).where(_DELIVERIES.c.claim == bindparam("claim"))
 _SELECT_VERSIONS = select(
@@ -31,6 +34,8 @@ _SELECT_VERSIONS = select(
     _REPORTS.c.pinned_at, _REPORTS.c.is_current, _REPORTS.c.version_status).where(
     _REPORTS.c.region_key == bindparam("region_key"), _REPORTS.c.year == bindparam("year"),
     _REPORTS.c.quarter == bindparam("quarter"))
+_VERSION_COLUMNS = ("figures_sha256", "register_size", "percent_in_sonar", "status", "written_at", "is_current",
+                    "version_status")
 _SET_VERSION = update(_REPORTS).where(_REPORTS.c.id == bindparam("report_id")).values(
     is_current=bindparam("b_current"), version_status=bindparam("b_status"),
     superseded_by_id=bindparam("b_by"), superseded_at=bindparam("b_at"))
@@ -74,6 +79,14 @@ def find_source(*, connection: Connection, sha256: str) -> SourceFile | None:
     """The stored source file with these bytes, as plain data (not attached to a session)."""
     found = connection.execute(_SELECT_SOURCE, {"sha256": sha256}).first()
     return SourceFile.model_construct(**found._mapping) if found is not None else None
+
+
+def find_sources(*, connection: Connection, sha256s: list[str]) -> dict[str, SourceFile]:
+    """The stored source files with any of these hashes, by hash (one query for a batch)."""
+    if not sha256s:
+        return {}
+    found = connection.execute(_SELECT_SOURCES, {"sha256s": sorted(set(sha256s))}).all()
+    return {row.sha256: SourceFile.model_construct(**row._mapping) for row in found}
 
 
 def report_of_source(*, connection: Connection, source_id: int) -> int | None:
@@ -122,18 +135,20 @@ class StoreResult:
 
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
                       final_path: str, written_at: datetime | None = None,
-                      thresholds: CrossQuarterThresholds | None = None) -> StoreResult:
+                      thresholds: CrossQuarterThresholds | None = None, locked: bool = False) -> StoreResult:
     """Insert the source file, the report, its rows and findings (not committed), and decide which
     version of the region and quarter is current (shared/identity.py). A file whose figures equal those
     of any stored version is that version: nothing is added. Raises StoreConflict, or IntegrityError,
     when a concurrent store won.
 
     Core statements, not the ORM unit of work: this runs inside SQLite's write lock, so every
-    millisecond here is a millisecond every other writer waits."""
+    millisecond here is a millisecond every other writer waits. `locked`: the caller took the region
+    and quarter's lock already (lock_groups, once for a batch)."""
     now = utcnow()
     key = region_key(document.region)
     figures = figures_sha256(document)
-    _lock_region_period(session, key, document)
+    if not locked:
+        _lock_region_period(session, key, document)
     connection = session.connection()
     group = {"region_key": key, "year": document.period.year, "quarter": document.period.quarter}
     versions = connection.execute(_SELECT_VERSIONS, group).all()
@@ -176,11 +191,14 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     ])
     if document.findings:
         connection.execute(_INSERT["finding"], [finding_values(report_id, finding) for finding in document.findings])
-    change = settle_versions(connection, group, now=now, new_id=report_id)
+    # The versions as they are now: those read above, and the one just inserted (not read back).
+    inserted = SimpleNamespace(id=report_id, pinned_at=None, **{column: values[column] for column in _VERSION_COLUMNS})
+    change = settle_versions(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
     values.update(is_current=change.current_id == report_id, version_status=change.status)
     rechecks = recheck_after_store(connection, report_id=report_id, current_id=change.current_id,
                                    current_changed=change.current_id != change.previous_current_id,
-                                   thresholds=thresholds or CrossQuarterThresholds())
+                                   thresholds=thresholds or CrossQuarterThresholds(),
+                                   new=new_report(report_id, key, document))
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
                        version=change, rechecks=tuple(rechecks))
 
@@ -201,10 +219,12 @@ def location_json(location: Location | None) -> str | None:
 
 
 def settle_versions(connection: Connection, group: dict[str, Any], *, now: datetime,
-                    new_id: int | None = None) -> VersionChange:
+                    new_id: int | None = None, rows: list[Any] | None = None) -> VersionChange:
     """Decide the current version of one region and quarter and write every version's status; the old
-    current version (if another) is cleared first, so the unique index holds at every statement."""
-    rows = connection.execute(_SELECT_VERSIONS, group).all()
+    current version (if another) is cleared first, so the unique index holds at every statement.
+    `rows`: the group's versions as _SELECT_VERSIONS reads them, when the caller has them."""
+    if rows is None:
+        rows = list(connection.execute(_SELECT_VERSIONS, group).all())
     versions = {row.id: StoredVersion(report_id=row.id, has_errors=row.status == "findings",
                                       written_at=_utc(row.written_at), pinned_at=row.pinned_at) for row in rows}
     previous = next((row.id for row in rows if row.is_current), None)
@@ -273,6 +293,19 @@ def _lock_region_period(session: Session, region: str, document: ReportDocument)
     """Queue writers of one region and quarter behind each other (PostgreSQL; SQLite's BEGIN
     IMMEDIATE already serialises all writers). The unique index stays the guarantee."""
     _lock_group(session, region, document.period.year, document.period.quarter)
+
+
+def lock_groups(session: Session, groups: list[tuple[str, int, int]]) -> None:
+    """Take the locks of several regions and quarters at once (a batch), in one order for every
+    writer, so that two batches never wait for each other's locks in a cycle (PostgreSQL)."""
+    if not groups or session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({f"{region}|{year}|{quarter}" for region, year, quarter in groups})
+    session.connection().execute(_LOCK_GROUPS, {"keys": keys})
+
+
+_LOCK_GROUPS = text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                    "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS ordered")
 
 
 def _lock_group(session: Session, region: str, year: int, quarter: int) -> None:

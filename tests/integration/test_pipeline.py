@@ -14,7 +14,6 @@ from structlog.testing import capture_logs
 
 from services.worker import pipeline
 from services.worker.pipeline import ingest_file
-from shared import claims as pipeline_claims
 from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
 from shared.store.db import session_for
@@ -171,16 +170,16 @@ def test_interrupted_move_is_finished_by_the_next_delivery(settings: Settings,
     path = drop(settings, "a.txt", seed_variants.west_brabant())
     name = claim(settings, path)
     work = work_folder(settings)
-    real_dispose = pipeline.dispose_claim
+    real_move = pipeline.move_claim
 
     def crash(*_: object, **__: object) -> None:
         raise OSError("simulated crash after the commit")
 
-    monkeypatch.setattr(pipeline, "dispose_claim", crash)
+    monkeypatch.setattr(pipeline, "move_claim", crash)
     with pytest.raises(OSError):
         pipeline.handle_claim(name, settings=settings, work=work)
     assert (work.claimed / name).exists() and count(settings, Report) == 1
-    monkeypatch.setattr(pipeline, "dispose_claim", real_dispose)
+    monkeypatch.setattr(pipeline, "move_claim", real_move)
     with capture_logs() as logs:
         assert pipeline.handle_claim(name, settings=settings, work=work) == "stored"
     assert not (work.claimed / name).exists() and count(settings, Report) == 1
@@ -272,7 +271,7 @@ def test_a_replacement_renamed_over_the_inbox_name_during_duplicate_handling_is_
     original, corrected = seed_variants.west_brabant(), seed_variants.broken_row_total()
     assert ingest_file(drop(settings, "report.txt", original), settings=settings) == "stored"
     path = drop(settings, "report.txt", original)  # the same bytes again: a duplicate
-    real_find = pipeline.find_source
+    real_find = pipeline.find_sources
 
     def rename_over_then_find(**options: object) -> object:
         staged = settings.inbox / ".corrected.part"
@@ -281,9 +280,9 @@ def test_a_replacement_renamed_over_the_inbox_name_during_duplicate_handling_is_
         return real_find(**options)  # type: ignore[arg-type]
 
     name = claim(settings, path)
-    monkeypatch.setattr(pipeline, "find_source", rename_over_then_find)
+    monkeypatch.setattr(pipeline, "find_sources", rename_over_then_find)
     assert pipeline.handle_claim(name, settings=settings, work=work_folder(settings)) == "duplicate"
-    monkeypatch.setattr(pipeline, "find_source", real_find)
+    monkeypatch.setattr(pipeline, "find_sources", real_find)
     assert (settings.archive_dir / name).read_bytes() == original  # the duplicate, not the replacement
     assert path.read_bytes() == corrected
     assert ingest_file(path, settings=settings) == "stored"  # the replacement is its own delivery
@@ -332,17 +331,17 @@ def test_a_non_utf8_name_survives_an_interrupted_move_with_one_archived_copy(
     path = Path(os.fsdecode(settings.inbox / os.fsdecode(raw)))
     path.write_bytes(seed_variants.midden_limburg())
     name = claim(settings, path)
-    real_fsync = pipeline_claims.fsync_folder
+    real_fsync = pipeline.fsync_folder
     calls: list[Path] = []
 
     def crash_after_rename(folder: Path) -> None:
         calls.append(folder)
         raise OSError("simulated crash after the rename")
 
-    monkeypatch.setattr(pipeline_claims, "fsync_folder", crash_after_rename)
+    monkeypatch.setattr(pipeline, "fsync_folder", crash_after_rename)
     with pytest.raises(OSError):
         pipeline.handle_claim(name, settings=settings, work=work_folder(settings))
-    monkeypatch.setattr(pipeline_claims, "fsync_folder", real_fsync)
+    monkeypatch.setattr(pipeline, "fsync_folder", real_fsync)
     assert calls and pipeline.handle_claim(name, settings=settings, work=work_folder(settings)) is None
     [delivery] = deliveries(settings)
     assert delivery.name_bytes == raw and delivery.name == "rapport-\\xe9t\\xe9-2021q4.txt"

@@ -23,6 +23,16 @@ def task_settings(settings: Settings, redis_url: str) -> Settings:
     return settings.model_copy(update={"broker_url": redis_url, "max_attempts_per_file": 3})
 
 
+def ingest_one(claim: str, *, settings: Settings, work: WorkFolder, ledger: AttemptLedger) -> str | None:
+    """The task body for a job of one claim (a batch of one), without Celery's retry."""
+    batch = tasks.Batch(settings=settings, work=work, ledger=ledger)
+    batch.run([claim])
+    if batch.deferred:
+        assert batch.transient is not None
+        raise batch.transient
+    return batch.ended.get(claim)
+
+
 def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
     settings.inbox.mkdir(parents=True, exist_ok=True)
     (settings.inbox / name).write_bytes(data)
@@ -45,7 +55,7 @@ def test_an_unreadable_file_is_quarantined_after_the_attempts_run_out(
     monkeypatch.setattr(pipeline, "open_claim", denied)
     ledger = AttemptLedger(work.attempts)
     with capture_logs() as logs:
-        outcomes = [tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+        outcomes = [ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
                     for _ in range(3)]
     assert outcomes == ["failed", "failed", "quarantined"]
     failed = [e for e in logs if e["event"] == "attempt_failed"]
@@ -63,14 +73,14 @@ def test_a_permission_fixed_in_time_is_stored(task_settings: Settings, monkeypat
     monkeypatch.setattr(pipeline, "open_claim", lambda *_: (_ for _ in ()).throw(
         PermissionError(errno.EACCES, "Permission denied")))
     ledger = AttemptLedger(work.attempts)
-    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "failed"
+    assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "failed"
     # Until then `files` shows the claim pending, with its failed attempt and why.
     from services.delivery_commands import _pending_rows
 
     [pending] = _pending_rows(task_settings)
     assert (pending["failed_attempts"], pending["reason"]) == (1, "cannot read the file: Permission denied")
     monkeypatch.setattr(pipeline, "open_claim", real_open)  # the owner fixed the mode
-    assert tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True) == "stored"
+    assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "stored"
 
 
 def test_a_file_that_keeps_killing_its_worker_is_quarantined(task_settings: Settings) -> None:
@@ -78,7 +88,7 @@ def test_a_file_that_keeps_killing_its_worker_is_quarantined(task_settings: Sett
     ledger = AttemptLedger(work.attempts)
     for _ in range(3):
         ledger.begin(claim, alone=True)  # each time the worker process died before end()
-    outcome = tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+    outcome = ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
     assert outcome == "quarantined"
     reason = (task_settings.quarantine_dir / f"{claim}.reason.json").read_text()
     assert "3 failed attempts" in reason and "worker process ended" in reason
@@ -94,10 +104,10 @@ def test_an_outage_is_never_counted_against_the_file(task_settings: Settings,
     def database_down(**_: object) -> None:
         raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
 
-    monkeypatch.setattr(pipeline, "find_source", database_down)
+    monkeypatch.setattr(pipeline, "find_sources", database_down)
     for _ in range(5):
         with pytest.raises(OperationalError):
-            tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
+            ingest_one(claim, settings=task_settings, work=work, ledger=ledger)
         ledger.pause(claim)
     assert ledger.read(claim).count == 0 and work.list_claims() == [claim]
 
@@ -133,8 +143,18 @@ def test_an_integrity_error_that_persists_ends_in_quarantine(task_settings: Sett
 
     monkeypatch.setattr(pipeline, "add_stored_report", always_conflicting)
     ledger = AttemptLedger(work.attempts)
-    outcomes = [tasks._ingest_one(claim, settings=task_settings, work=work, ledger=ledger, alone=True)
-                for _ in range(3)]
+    outcomes = [ingest_one(claim, settings=task_settings, work=work, ledger=ledger) for _ in range(3)]
     assert outcomes == ["failed", "failed", "quarantined"]
     reason = (task_settings.quarantine_dir / f"{claim}.reason.json").read_text()
     assert "3 failed attempts" in reason and "IntegrityError" in reason
+
+
+def test_a_job_for_a_claim_of_another_inbox_ends_as_missing_without_a_delivery(task_settings: Settings) -> None:
+    """A worker whose inbox has no work folder yet gets a job (a shared broker, a watcher of another inbox):
+    nothing is read, counted or recorded, however often the job comes."""
+    work = WorkFolder.of_inbox(task_settings.inbox)  # not ensured: the folder does not exist
+    ledger = AttemptLedger(work.attempts)
+    claim = "20261130T113733Z_b6fc05b13c04_r3.txt"
+    for _ in range(task_settings.max_attempts_per_file + 1):
+        assert ingest_one(claim, settings=task_settings, work=work, ledger=ledger) == "missing"
+    assert ledger.read(claim).count == 0 and not task_settings.quarantine_dir.exists()

@@ -3,11 +3,14 @@ offered to a recording sender (or to the real broker)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -144,6 +147,51 @@ def test_claims_left_by_a_crash_are_offered_again_at_start(watcher_settings: Set
         restarted.stop()
 
 
+def queued_claims(client: Any) -> int:
+    return sum(map(len, queued_batches(client)))
+
+
+def queued_batches(client: Any) -> list[list[str]]:
+    """The claims each job waiting in the broker's queue names (kombu's JSON envelope, base64 body)."""
+    from shared.jobs import INGEST_QUEUE
+
+    jobs = []
+    for raw in client.lrange(INGEST_QUEUE, 0, -1):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        jobs.append(list(args[0]))
+    return jobs
+
+
+def test_claims_due_at_once_go_in_one_job_and_a_lone_file_is_sent_at_once(tmp_path: Path, redis_url: str) -> None:
+    from services.broker import redis_client
+    from services.ingest.enqueue import JobSender
+
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", broker_url=redis_url,
+                        settle_seconds=0.1, rescan_seconds=30, batch_max_files=4)
+    settings.inbox.mkdir(parents=True)
+    for number in range(6):  # already there at start: due together after the scan
+        (settings.inbox / f"r{number}.txt").write_bytes(seed_variants.west_brabant())
+    sender = JobSender(settings)
+    running = InboxWatcher(settings, sender.offer)
+    client = redis_client(redis_url, timeout=2)
+    running.start()
+    try:
+        wait_for(lambda: sum(map(len, queued_batches(client))) == 6, message="six claims offered")
+        assert sorted(map(len, queued_batches(client))) == [2, 4]  # batch_max_files=4
+        staged = settings.inbox / ".alone.txt.part"
+        staged.write_bytes(seed_variants.midden_limburg())
+        started = time.monotonic()
+        staged.rename(settings.inbox / "alone.txt")
+        wait_for(lambda: len(queued_batches(client)) == 3, timeout=5, interval=0.005, message="the lone file's job")
+        assert time.monotonic() - started < 1.0  # sent at once, not held back to fill a batch
+        assert [claim.split("_", 2)[2] for claim in queued_batches(client)[0]] == ["alone.txt"]  # LPUSH: newest first
+    finally:
+        running.stop()
+        sender.close()
+        client.close()
+
+
 def test_a_claim_is_offered_again_only_when_its_job_is_gone(tmp_path: Path, redis_url: str) -> None:
     """Workers down while files keep arriving: one message per claim, however often it is re-offered."""
     from services.broker import redis_client
@@ -160,15 +208,39 @@ def test_a_claim_is_offered_again_only_when_its_job_is_gone(tmp_path: Path, redi
         for number in range(12):
             (settings.inbox / f"r{number}.txt").write_bytes(seed_variants.west_brabant())
             time.sleep(0.1)  # files keep arriving across several rescans and re-offers
-        wait_for(lambda: queued_jobs(client) == 12, message="one job per claim")
+        # One queued claim per claim (files due in the same moment share a job).
+        wait_for(lambda: queued_claims(client) == 12, message="one job per claim")
         time.sleep(1.5)  # several re-offers of every claim
-        assert queued_jobs(client) == 12
+        assert queued_claims(client) == 12
+        jobs = queued_jobs(client)
         claim = running.work.list_claims()[0]
         client.delete(f"klantprofielen:inflight:{claim}")  # its job got lost (a Redis without persistence)
-        wait_for(lambda: queued_jobs(client) == 13, message="the lost claim offered again")
+        wait_for(lambda: queued_claims(client) == 13, message="the lost claim offered again")
         time.sleep(1.0)
-        assert queued_jobs(client) == 13
+        assert queued_claims(client) == 13 and queued_jobs(client) == jobs + 1
     finally:
         running.stop()
         sender.close()
         client.close()
+
+
+def test_a_drop_right_after_a_claim_is_not_held_up_by_the_claim(tmp_path: Path) -> None:
+    """A claim renames a file out of the watched inbox; watchdog used to hold that event 0.5 s (to pair it),
+    and every event queued behind it, such as the next drop's."""
+    settings = Settings(inbox=tmp_path / "inbox", data_dir=tmp_path / "data", settle_seconds=0.3, rescan_seconds=30)
+    sender = RecordingSender()
+    running = InboxWatcher(settings, sender)
+    running.start()
+    waits = []
+    try:
+        for number in range(5):
+            staged = tmp_path / f"r{number}.txt"
+            staged.write_bytes(seed_variants.west_brabant())
+            started = time.monotonic()
+            staged.rename(settings.inbox / staged.name)  # each right after the previous was claimed
+            wait_for(lambda: len(sender.claims) == number + 1, timeout=5, interval=0.002,  # noqa: B023
+                     message="the drop offered")
+            waits.append(time.monotonic() - started)
+    finally:
+        running.stop()
+    assert sorted(waits)[len(waits) // 2] < 0.25, waits
