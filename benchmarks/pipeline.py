@@ -26,7 +26,7 @@ from typing import Any
 from benchmarks import corpus, inprocess, naive, report, scenarios
 from benchmarks.stats import machine
 
-QUICK = {"files": 36, "trickle": 12, "memory_jobs": 60, "parse_per_kind": 50, "repeat": 1}
+QUICK = {"files": 24, "trickle": 8, "memory_jobs": 30, "parse_per_kind": 30, "repeat": 1}
 FULL = {"files": 2000, "trickle": 200, "memory_jobs": 10_000, "parse_per_kind": 300, "repeat": 3}
 SECTIONS = ("parse", "floor", "naive", "backfill", "pg-backfill", "trickle", "memory")
 DEFAULT_POSTGRES = os.environ.get("KLANTPROFIELEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

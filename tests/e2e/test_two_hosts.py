@@ -42,8 +42,9 @@ def test_two_workers_with_the_shared_folder_at_different_paths(tmp_path: Path, s
     (host_a / "inbox").mkdir()
     logs = tmp_path / "logs"
     logs.mkdir()
+    # Small batches and no jobs reserved ahead, so that both workers get some of a quick burst.
     common = {"database_url": postgres_url, "broker_url": redis_url, "settle_seconds": "0.2",
-              "rescan_seconds": "1"}
+              "rescan_seconds": "1", "batch_max_files": "2", "worker_prefetch_multiplier": "1"}
     on_a = Services(env=service_env(inbox=str(host_a / "inbox"), data_dir=str(host_a / "data"), **common),
                     logs_dir=logs)
     (logs / "b").mkdir()
@@ -64,9 +65,14 @@ def test_two_workers_with_the_shared_folder_at_different_paths(tmp_path: Path, s
                 return session.exec(select(func.count()).select_from(Report)).one()
 
         wait_for(lambda: stored() == len(names), timeout=60, message="every file stored")
-        by_worker = [sum(line["event"] == "report_stored" for line in worker.log_lines())
-                     for worker in (worker_a, worker_b)]
-        assert sum(by_worker) == len(names) and min(by_worker) > 0, by_worker
+
+        def stored_by_worker() -> list[int]:
+            return [sum(line["event"] == "report_stored" for line in worker.log_lines())
+                    for worker in (worker_a, worker_b)]
+
+        # A worker logs a file's outcome after its commit and its move: wait for the last lines too.
+        wait_for(lambda: sum(stored_by_worker()) == len(names), timeout=20, message="every outcome logged")
+        assert min(stored_by_worker()) > 0, stored_by_worker()
         with session_for(postgres_url) as session:
             paths = session.exec(select(Delivery.path)).all()
         # Where each file is now, relative to the data dir: the same on every host.
