@@ -207,17 +207,6 @@ def claim_kind(work: WorkFolder, claim: str) -> str | None:
     return "file" if stat.S_ISREG(info.st_mode) else "other"
 
 
-def dispose_claim(work: WorkFolder, claim: str, destination_dir: Path) -> Path:
-    """Move the claim entry (a file, a symlink itself or a folder) into destination_dir under its own
-    name, durably: move_claim, then fsync both folders and remove the sidecar. A claim already moved
-    by an earlier, interrupted attempt counts as done."""
-    destination = move_claim(work, claim, destination_dir)
-    fsync_folder(destination_dir)
-    fsync_folder(work.claimed)
-    work.sidecar(claim).unlink(missing_ok=True)
-    return destination
-
-
 def move_claim(work: WorkFolder, claim: str, destination_dir: Path) -> Path:
     """Rename the claim entry into destination_dir (across filesystems: copy + fsync + rename), without
     syncing the folders: the caller fsyncs each folder once for a batch of moves (fsync_folder), and

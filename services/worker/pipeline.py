@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import structlog
 from billiard.exceptions import SoftTimeLimitExceeded
@@ -261,15 +261,8 @@ def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | s
     with os.fdopen(descriptor, "rb") as handle:
         if open_for_writing(work.claimed / info.claim):
             raise FileChanged(f"{info.name} is still open for writing")
-        digest = hashlib.sha256()
-        kept: list[bytes] = []
-        total = 0
         try:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-                total += len(chunk)
-                if total <= max_bytes:
-                    kept.append(chunk)
+            sha256, total, data = _hash(handle, keep_up_to=max_bytes)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM):
                 raise FileFault(f"cannot read the file: {exc.strerror}") from None
@@ -277,8 +270,20 @@ def _read(work: WorkFolder, info: ClaimInfo, *, max_bytes: int) -> ReadClaim | s
         after = os.fstat(handle.fileno())
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or total != after.st_size:
         raise FileChanged(f"{info.name} changed while it was being read")
-    return ReadClaim(info=info, data=b"".join(kept) if total <= max_bytes else None, sha256=digest.hexdigest(),
-                     size=total, mtime_ns=after.st_mtime_ns)
+    return ReadClaim(info=info, data=data, sha256=sha256, size=total, mtime_ns=after.st_mtime_ns)
+
+
+def _hash(handle: BinaryIO, *, keep_up_to: int) -> tuple[str, int, bytes | None]:
+    """SHA-256 and size of the rest of a file, and its bytes when there are at most keep_up_to."""
+    digest = hashlib.sha256()
+    kept: list[bytes] = []
+    total = 0
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+        total += len(chunk)
+        if total <= keep_up_to:
+            kept.append(chunk)
+    return digest.hexdigest(), total, b"".join(kept) if total <= keep_up_to else None
 
 
 def _fingerprint(work: WorkFolder, claim: str) -> tuple[str | None, int | None, int | None]:
@@ -292,13 +297,11 @@ def _fingerprint(work: WorkFolder, claim: str) -> tuple[str | None, int | None, 
         os.close(descriptor)
         return None, None, None
     with os.fdopen(descriptor, "rb") as handle:
-        digest = hashlib.sha256()
         try:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
+            sha256, _, _ = _hash(handle, keep_up_to=0)
         except OSError:
             return None, info.st_size, info.st_mtime_ns
-    return digest.hexdigest(), info.st_size, info.st_mtime_ns
+    return sha256, info.st_size, info.st_mtime_ns
 
 
 def _received(settings: Settings, read: ReadClaim, received_at: datetime | None) -> ReceivedFile:

@@ -16,11 +16,12 @@ from structlog.testing import capture_logs
 
 from services.worker.pipeline import handle_claim, ingest_file
 from services.worker.tasks import is_transient
-from shared.claims import WorkFolder, claim_file
+from shared.claims import WorkFolder
 from shared.config import Settings
 from shared.store.db import session_for
-from shared.store.tables import Delivery, utcnow
+from shared.store.tables import Delivery
 from tests import seed_variants
+from tests.claiming import claimed
 
 
 @pytest.fixture
@@ -57,14 +58,6 @@ def nothing_but(folder: Path, *names: str) -> bool:
     return sorted(p.name for p in folder.rglob("*") if p.is_file()) == sorted(names)
 
 
-def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
-    settings.inbox.mkdir(exist_ok=True)
-    (settings.inbox / name).write_bytes(data)
-    work = WorkFolder.of_inbox(settings.inbox)
-    work.ensure()
-    info = claim_file(settings.inbox / name, work, dropped_at=utcnow())
-    assert info is not None
-    return work, info.claim
 
 
 def test_a_full_archive_keeps_the_committed_claim_until_there_is_room(small_volume: Path, tmp_path: Path,

@@ -12,10 +12,10 @@ from structlog.testing import capture_logs
 
 from services.worker import pipeline, tasks
 from shared.attempts import AttemptLedger
-from shared.claims import WorkFolder, claim_file
+from shared.claims import WorkFolder
 from shared.config import Settings
-from shared.store.tables import utcnow
 from tests import seed_variants
+from tests.claiming import claimed
 
 
 @pytest.fixture
@@ -33,14 +33,6 @@ def ingest_one(claim: str, *, settings: Settings, work: WorkFolder, ledger: Atte
     return batch.ended.get(claim)
 
 
-def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str]:
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    (settings.inbox / name).write_bytes(data)
-    work = WorkFolder.of_inbox(settings.inbox)
-    work.ensure()
-    info = claim_file(settings.inbox / name, work, dropped_at=utcnow())
-    assert info is not None
-    return work, info.claim
 
 
 def test_an_unreadable_file_is_quarantined_after_the_attempts_run_out(
