@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import io
 import re
 import zipfile
@@ -131,6 +132,25 @@ def _parse_as(fmt: ReportFormat, data: bytes, name: str | None,
     except passthrough:
         raise
     except BaseException as exc:  # noqa: BLE001 - a Rust panic in a reader arrives as a BaseException
+        own = _callers_exception(exc, passthrough)
+        if own is not None:
+            raise own from exc
         # Hostile bytes can trip any library in an unforeseen way; that must quarantine the file,
         # not crash the worker. The exception's type stays in the reason for whoever reads it.
         raise NotAReport(f"unreadable {fmt}: {type(exc).__name__}") from None
+
+
+def _callers_exception(exc: BaseException, passthrough: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The caller's own exception hidden in a library's: chained to it, or, where ctypes converted it
+    into an ArgumentError naming it without chaining (a time limit's signal landing while pypdfium2
+    converted an argument), a new one of that type."""
+    linked: BaseException | None = exc
+    while linked is not None:
+        if isinstance(linked, passthrough):
+            return linked
+        linked = linked.__cause__ or linked.__context__
+    if isinstance(exc, ctypes.ArgumentError):
+        for kind in passthrough:
+            if f": {kind.__name__}" in str(exc):
+                return kind(str(exc))
+    return None

@@ -40,3 +40,23 @@ def test_a_sample_read_with_other_figures_names_what_differs(tmp_path: Path,
     text = (samples / "sample.tabs.txt").read_text(encoding="utf-8")
     (samples / "sample.tabs.txt").write_text(text.replace("2021", "2022"), encoding="utf-8")
     assert selfcheck.check_parsers() == ["sample.tabs.txt: read year 2022 (expected 2021)"]
+
+
+def test_a_time_limit_hidden_in_a_ctypes_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A soft time limit whose signal lands while ctypes converts an argument comes out as an
+    ArgumentError naming it: that is the caller's time limit, never a verdict on the file."""
+    import ctypes
+
+    from shared.parsing import detect
+
+    class TimeLimit(Exception):
+        pass
+
+    def spinning(data: bytes, *, name: str | None = None) -> None:
+        raise ctypes.ArgumentError("argument 2: TimeLimit: ")
+
+    monkeypatch.setattr(detect, "parser_for", lambda fmt: spinning)
+    with pytest.raises(TimeLimit):
+        detect.parse_report(b"Eerste kwartaal 2021\ttext", passthrough=(TimeLimit,))
+    with pytest.raises(detect.NotAReport, match="unreadable text: ArgumentError"):
+        detect.parse_report(b"Eerste kwartaal 2021\ttext")
