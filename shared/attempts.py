@@ -3,16 +3,23 @@ or permissions keep failing (unreadable, or it keeps killing its worker) is quar
 number of attempts instead of being offered again forever.
 
 One small JSON file per claim with attempts, beside the claims (the work folder that every worker host
-shares). `begin` marks an attempt as running; an attempt that finds the mark of an earlier one still
-there knows that one's worker died. A death counts against the claim only when it was alone in its job
-(in a batch, any of the files may have been the killer)."""
+shares). `begin` marks an attempt at a claim alone in its job as running; an attempt that finds the
+mark of an earlier one still there knows that one's worker died, and counts the death against the
+claim. A batch is marked once, by one file naming its claims (`begin_batch`): a death there does not
+count against any claim (any of the files may have been the killer), it only tells the next delivery
+of the same job to split it. So a batch costs one file, not one per claim: creating a file is the
+expensive part of a small write on a busy disk."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+BATCH_PREFIX = ".batch-"
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,63 @@ class AttemptLedger:
     def begin(self, claim: str, *, alone: bool) -> AttemptRecord:
         """Mark an attempt at this claim as running; returns the record including any death just found."""
         record = self.read(claim)
-        if record.running and record.alone:
-            record = AttemptRecord(deaths=record.deaths + 1, failures=record.failures,
-                                   last_error="the worker process ended while handling this file "
-                                              "(time limit, memory, or a crash)")
-        elif record.running:
-            record = AttemptRecord(deaths=record.deaths, failures=record.failures, last_error=record.last_error)
+        if record.running:
+            record = _after_death(record)
         running = AttemptRecord(deaths=record.deaths, failures=record.failures, last_error=record.last_error,
                                 running=True, alone=alone)
         self._write(claim, running)
         return running
+
+    def begin_batch(self, claims: list[str]) -> list[AttemptRecord]:
+        """Mark a job of several claims as running (one file for the job); returns each claim's record,
+        with a death counted where an earlier attempt at the claim alone was still marked running."""
+        records = []
+        for claim in claims:
+            record = self.read(claim)
+            if record.running:
+                record = _after_death(record)
+                self._write(claim, record)
+            records.append(record)
+        self._write_batch(claims)
+        return records
+
+    def batch_running(self, claims: list[str]) -> bool:
+        """Whether an attempt at this very job (its claims, in this order) was marked and never ended:
+        its worker process died. A claim marked running alone counts too."""
+        return self._batch_path(claims).exists() or any(self.read(claim).running for claim in claims)
+
+    def end_batch(self, claims: list[str]) -> None:
+        """The job ended (its claims ended, failed or were handed back, or it was split)."""
+        self._batch_path(claims).unlink(missing_ok=True)
+
+    def remove_ended_batches(self, present: Iterable[str]) -> None:
+        """Drop batch marks none of whose claims is still in the work folder (a job lost with its
+        worker and never delivered again)."""
+        present = set(present)
+        try:
+            with os.scandir(self.directory) as entries:
+                marks = [entry.path for entry in entries if entry.name.startswith(BATCH_PREFIX)]
+        except FileNotFoundError:
+            return
+        for mark in marks:
+            try:
+                claims = json.loads(Path(mark).read_text(encoding="utf-8"))["claims"]
+            except (OSError, ValueError, KeyError, TypeError):
+                claims = []
+            if not present.intersection(claims):
+                Path(mark).unlink(missing_ok=True)
+
+    def _batch_path(self, claims: list[str]) -> Path:
+        digest = hashlib.sha256("\n".join(claims).encode()).hexdigest()[:24]
+        return self.directory / f"{BATCH_PREFIX}{digest}"
+
+    def _write_batch(self, claims: list[str]) -> None:
+        path = self._batch_path(claims)
+        try:
+            path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
 
     def fail(self, claim: str, reason: str) -> AttemptRecord:
         """Count a failure of the file itself; returns the record with it."""
@@ -85,3 +139,13 @@ class AttemptLedger:
             self.directory.mkdir(parents=True, exist_ok=True)
             partial.write_text(json.dumps(asdict(record)), encoding="utf-8")
         os.replace(partial, path)
+
+
+def _after_death(record: AttemptRecord) -> AttemptRecord:
+    """An earlier attempt's mark was still running: its worker process died. The death counts only when
+    the claim was alone in that job."""
+    if record.alone:
+        return AttemptRecord(deaths=record.deaths + 1, failures=record.failures,
+                             last_error="the worker process ended while handling this file "
+                                        "(time limit, memory, or a crash)")
+    return AttemptRecord(deaths=record.deaths, failures=record.failures, last_error=record.last_error)

@@ -29,6 +29,7 @@ from watchdog.observers.polling import PollingObserver
 
 from services.ingest.readiness import Hint, ReadinessTracker
 from shared import events
+from shared.attempts import AttemptLedger
 from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal, write_json_atomically
@@ -239,6 +240,7 @@ class InboxWatcher:
             del self._offers[claim]
         _remove_leftovers(self.work.meta, present, suffix=".json")
         _remove_leftovers(self.work.attempts, present, suffix="")
+        AttemptLedger(self.work.attempts).remove_ended_batches(present)
 
     def _offer_claims(self) -> None:
         claims = list(self._to_offer)

@@ -75,10 +75,12 @@ def ingest_claims(self, claims: Any) -> list[str]:  # type: ignore[no-untyped-de
             names.append(check_claim_name(claim))
         except BadClaimName as exc:
             log.error(events.JOB_REFUSED, reason=str(exc))
+    if not names:
+        return []
     work = WorkFolder.of_inbox(settings.inbox)
     ledger = AttemptLedger(work.attempts)
-    if len(names) > 1 and any(ledger.read(claim).running for claim in names):
-        return _split(self, names, settings=settings, work=work)
+    if len(names) > 1 and ledger.batch_running(names):
+        return _split(self, names, settings=settings, work=work, ledger=ledger)
     batch = Batch(settings=settings, work=work, ledger=ledger)
     try:
         batch.run(names)
@@ -86,6 +88,9 @@ def ingest_claims(self, claims: Any) -> list[str]:  # type: ignore[no-untyped-de
         # Not expected (a bug): the job ends here, so its claims must be offered again.
         inflight_keys(settings).release([claim for claim in names if claim not in batch.ended])
         raise
+    finally:
+        if len(names) > 1:
+            ledger.end_batch(names)
     if batch.deferred:
         for waiting in batch.deferred:
             ledger.pause(waiting)
@@ -110,11 +115,10 @@ class Batch:
 
     def run(self, names: list[str]) -> None:
         settings, work = self.settings, self.work
-        alone = len(names) == 1
+        records = [self.ledger.begin(names[0], alone=True)] if len(names) == 1 else self.ledger.begin_batch(names)
         prepared: list[Prepared] = []
         to_read: list[str] = []
-        for claim in names:
-            record = self.ledger.begin(claim, alone=alone)
+        for claim, record in zip(names, records, strict=True):
             if record.count >= settings.max_attempts_per_file:
                 prepared.append(prepare_quarantine(
                     claim, work=work, reason=f"{record.count} failed attempts; the last: {record.last_error}"))
@@ -191,7 +195,8 @@ class Batch:
             claim, work=self.work, reason=f"{failed.count} failed attempts; the last: {reason}"))
 
 
-def _split(task: Any, names: list[str], *, settings: Settings, work: WorkFolder) -> list[str]:
+def _split(task: Any, names: list[str], *, settings: Settings, work: WorkFolder, ledger: AttemptLedger
+           ) -> list[str]:
     """The batch came back after its worker process died (its claims are still marked running): send
     each claim that is still there as a job of its own, its in-flight key moved to that job."""
     keys = inflight_keys(settings)
@@ -204,6 +209,7 @@ def _split(task: Any, names: list[str], *, settings: Settings, work: WorkFolder)
         except Exception:
             keys.release(present[position:])  # offered again by the watcher
             raise
+    ledger.end_batch(names)
     log.warning(events.BATCH_SPLIT, claims=len(present), jobs=len(present),
                 reason="the worker process ended while handling this batch: each file is tried alone")
     return ["split"] * len(present)

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from services.ingest.enqueue import JobSender
+from shared.attempts import BATCH_PREFIX
 from shared.claims import WorkFolder, claim_file
 from shared.store.db import session_for
 from shared.store.tables import Delivery, utcnow
@@ -23,31 +24,40 @@ from tests.faults.harness import child_pids
 
 
 class Crasher(threading.Thread):
-    """Plays a file that crashes its worker process: whenever an attempt at the claim is running (its
-    attempt record is rewritten with `running`) and has not yet used up its attempts, SIGKILL the pool
-    process. The file is the slow spinning PDF, so an attempt is always caught while it runs."""
+    """Plays a file that crashes its worker process: whenever an attempt at the claim is running and has
+    not yet used up its attempts, SIGKILL the pool process. Running is what the worker marks: a job of
+    several claims by one batch mark naming them, a claim alone by its attempt record (rewritten with
+    `running`). The file is the slow spinning PDF, so an attempt is always caught while it runs."""
 
     def __init__(self, work: WorkFolder, claim: str, worker_pid: int, max_attempts: int) -> None:
         super().__init__(daemon=True)
-        self.record = work.attempts / claim
+        self.attempts = work.attempts
+        self.claim = claim
         self.worker_pid = worker_pid
         self.max_attempts = max_attempts
         self.kills = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
-        seen = None
+        seen: set[tuple[str, int, int]] = set()
         while not self.stop.wait(0.005):
             with contextlib.suppress(OSError, ValueError):
-                identity = os.stat(self.record).st_ino
-                if identity == seen:
-                    continue
-                record = json.loads(self.record.read_text())
-                if record.get("running") and record["deaths"] + record["failures"] < self.max_attempts:
-                    seen = identity
+                for entry in os.scandir(self.attempts):
+                    identity = (entry.name, entry.inode(), entry.stat().st_ctime_ns)  # a record is rewritten
+                    if identity in seen or not self._running(entry):
+                        continue
+                    seen.add(identity)
                     for pid in child_pids(self.worker_pid):
                         os.kill(pid, signal.SIGKILL)
                     self.kills += 1
+
+    def _running(self, entry: os.DirEntry[str]) -> bool:
+        if entry.name.startswith(BATCH_PREFIX):
+            return self.claim in json.loads(Path(entry.path).read_text())["claims"]
+        if entry.name != self.claim:
+            return False
+        record = json.loads(Path(entry.path).read_text())
+        return bool(record.get("running")) and record["deaths"] + record["failures"] < self.max_attempts
 
 
 def test_a_dead_batch_is_split_and_the_killer_quarantined_alone(rig: FaultRig) -> None:
