@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.models import Counts, ParsedReport, Period, Region, Register, Row
+from shared.reference import tables as reference_tables
 
 try:
     from tests.report_renderers import figures, render
@@ -30,31 +31,15 @@ KINDS: dict[str, tuple[str, dict[str, Any], str, str]] = {
 MIX: tuple[str, ...] = tuple(KINDS)
 TEXT_ONLY: tuple[str, ...] = ("text-tabs", "text-pdf-edition")
 
-REGIONS = (
-    "Groningen", "Friesland", "Drenthe", "Regio Zwolle", "Twente", "Stedendriehoek en Noordwest Veluwe",
-    "Achterhoek", "Midden-Gelderland", "Rijk van Nijmegen", "Rivierenland", "FoodValley", "Midden-Utrecht",
-    "Amersfoort", "Zaanstreek/Waterland", "Noord-Holland Noord", "Zuid-Kennemerland en IJmond",
-    "Groot Amsterdam", "Gooi en Vechtstreek", "Holland Rijnland", "Haaglanden", "Midden-Holland",
-    "Rijnmond", "Drechtsteden", "Gorinchem", "Zeeland", "West-Brabant", "Midden-Brabant",
-    "Noordoost-Brabant", "Zuidoost-Brabant", "Noord-Limburg", "Midden-Limburg", "Zuid-Limburg",
-    "Flevoland", "Helmond-De Peel", "Zuid-Holland Centraal",
-)
-MUNICIPALITIES = (
-    "Amsterdam", "Rotterdam", "Utrecht", "Eindhoven", "Tilburg", "Almere", "Breda", "Nijmegen", "Apeldoorn",
-    "Haarlem", "Arnhem", "Enschede", "Zaanstad", "Zwolle", "Leiden", "Zoetermeer", "Maastricht",
-    "Dordrecht", "Ede", "Alphen aan den Rijn", "Alkmaar", "Emmen", "Westland", "Delft", "Venlo", "Deventer",
-    "Sittard-Geleen", "Helmond", "Oss", "Hilversum", "Heerlen", "Amstelveen", "Nissewaard", "Hengelo",
-    "Purmerend", "Roosendaal", "Schiedam", "Lelystad", "Leidschendam-Voorburg", "Almelo", "Hoorn", "Gouda",
-    "Vlaardingen", "Assen", "Velsen", "Capelle aan den IJssel", "Veenendaal", "Katwijk", "Zeist",
-    "Nieuwegein", "Roermond", "Den Helder", "Doetinchem", "Hoogeveen", "Terneuzen", "Kampen", "Woerden",
-    "Houten", "Weert", "Barneveld", "Lansingerland", "Veldhoven", "Middelburg", "Hardenberg", "Ridderkerk",
-    "Soest", "Waalwijk", "Zwijndrecht", "Oosterhout", "Pijnacker-Nootdorp", "Heerenveen", "Rijswijk",
-    "Schagen", "Kerkrade", "Smallingerland", "Meierijstad", "De Fryske Marren", "Noordoostpolder", "Goes",
-    "Tiel", "Harderwijk", "Bergen op Zoom", "Etten-Leur", "Uden", "Culemborg", "Wijchen", "Zutphen",
-    "IJsselstein", "Stichtse Vecht", "Geldrop-Mierlo", "Venray", "Best", "Steenwijkerland", "Waadhoeke",
-    "Beverwijk", "Valkenswaard", "'s-Hertogenbosch", "Súdwest-Fryslân", "Nuenen, Gerwen en Nederwetten",
-)
-FIRST_YEAR = 2000
+# The real regions and, in each, the municipalities of the reference's latest year: a report names
+# what the identities (issue 14) resolve, as real reports do. Years start at that year, so that every
+# quarter of a region has the same municipalities (the reference keeps its last year for later years).
+FIRST_YEAR = max(record.year for record in reference_tables.municipalities())
+REGIONS: tuple[tuple[int, str], ...] = tuple((record.uwv_code, record.name) for record in reference_tables.regions())
+MEMBERS: dict[int, tuple[str, ...]] = {
+    code: tuple(record.name for record in reference_tables.municipalities()
+                if record.year == FIRST_YEAR and record.regions_2015 == frozenset({code}))
+    for code, _ in REGIONS}
 
 
 @dataclass(frozen=True)
@@ -72,11 +57,15 @@ class CorpusFile:
 
 class ReportFactory:
     """Reports with random figures that reconcile; the n-th report of a factory has its own region and
-    quarter (regions first, then quarters, then years from FIRST_YEAR), so no two are alike."""
+    quarter (regions first, then quarters, then years from FIRST_YEAR), so no two are alike. As in the
+    real reports, a region keeps its municipalities from quarter to quarter and their figures move by a
+    few percent (a region's first report draws them): the cross-quarter checks find what they would
+    find in real data, not a dozen changes per report."""
 
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(seed)
         self._count = 0
+        self._last: dict[int, tuple[Row, ...]] = {}  # region index -> its previous quarter's rows
 
     def next(self) -> ParsedReport:
         n = self._count
@@ -84,16 +73,35 @@ class ReportFactory:
         rng = self._rng
         region_index, rest = n % len(REGIONS), n // len(REGIONS)
         period = Period(year=FIRST_YEAR + rest // 4, quarter=rest % 4 + 1)
-        rows = tuple(_row(rng, name) for name in rng.sample(MUNICIPALITIES, rng.randint(3, 20)))
+        previous = self._last.get(region_index)
+        code, name = REGIONS[region_index]
+        if previous is None:
+            rows = tuple(_row(rng, municipality) for municipality in MEMBERS[code])
+        else:
+            trend = rng.uniform(0.98, 1.02)
+            rows = tuple(_drifted(rng, row, trend) for row in previous)
+        self._last[region_index] = rows
         totals = Counts(**{field: sum(getattr(row, field) for row in rows) for field in Counts.model_fields})
-        size = totals.total + rng.randint(1, 3000)
+        size = round(totals.total * (1.5 + (region_index % 7) / 10))
         register = Register(size=size, percent_in_sonar=round(100 * totals.total / size))
-        return ParsedReport(format="text", region=Region(code=region_index + 1, name=REGIONS[region_index]),
+        return ParsedReport(format="text", region=Region(code=code, name=name),
                             period=period, rows=rows, totals=totals, register=register)
 
 
 def _row(rng: random.Random, name: str) -> Row:
     a, b, c, d = rng.randint(0, 150), rng.randint(0, 600), rng.randint(0, 800), rng.randint(0, 250)
+    return _counted(name, a, b, c, d)
+
+
+def _drifted(rng: random.Random, row: Row, trend: float) -> Row:
+    """The row a quarter later: the region's trend and a little noise of its own per count."""
+    def moved(value: int | None) -> int:
+        return max(0, round((value or 0) * trend * rng.uniform(0.99, 1.01)))
+    return _counted(row.municipality, moved(row.municipal_with_profile), moved(row.municipal_without_profile),
+                    moved(row.uwv_with_profile), moved(row.uwv_without_profile))
+
+
+def _counted(name: str, a: int, b: int, c: int, d: int) -> Row:
     return Row(municipality=name, municipal_with_profile=a, municipal_without_profile=b, uwv_with_profile=c,
                uwv_without_profile=d, total=a + b + c + d)
 
