@@ -48,7 +48,7 @@ from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
 from shared.store.db import read_connection_for, session_for
-from shared.store.quarters import Recheck
+from shared.store.quarters import KnownReports, Recheck
 from shared.store.service import (
     ReceivedFile,
     StoreConflict,
@@ -350,9 +350,11 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
             recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]] = []
             try:
                 lock_groups(session, groups)
+                # Read once for the batch; not with savepoints, whose rollbacks it would not see.
+                known = KnownReports.read(session.connection(), groups) if not savepoints and groups else None
                 for item in prepared:
                     with file_context(item.claim, item.received):
-                        recorded.append(_record(session, item, settings, savepoint=savepoints))
+                        recorded.append(_record(session, item, settings, savepoint=savepoints, known=known))
                 session.commit()
                 break
             except (IntegrityError, StoreConflict):
@@ -362,14 +364,14 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
     return _dispose_batch(recorded, settings=settings, work=work)
 
 
-def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool
-            ) -> tuple[Prepared, Committed | Exception, Decision, bool]:
+def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool,
+            known: KnownReports | None = None) -> tuple[Prepared, Committed | Exception, Decision, bool]:
     """One file's outcome inside the batch's transaction, in a savepoint: (item, what was committed or
     the failure, the decision as it ended, whether an earlier delivery of this claim was committed).
     Without a savepoint, a conflict propagates (and the caller tries again with savepoints)."""
     decision = item.decision
     if not savepoint:
-        return item, _commit(session, item.received, decision, settings), decision, False
+        return item, _commit(session, item.received, decision, settings, known), decision, False
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -389,7 +391,8 @@ def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: 
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
 
-def _commit(session: Session, received: ReceivedFile, decision: Decision, settings: Settings) -> Committed:
+def _commit(session: Session, received: ReceivedFile, decision: Decision, settings: Settings,
+            known: KnownReports | None = None) -> Committed:
     """Record the outcome in the session's transaction; returns the delivery as recorded."""
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
     version: VersionChange | None = None
@@ -401,7 +404,7 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
         assert decision.document is not None
         result = add_stored_report(session=session, received=received, document=decision.document,
                                    final_path=path, written_at=received.written_at,
-                                   thresholds=cross_quarter_thresholds(settings), locked=True)
+                                   thresholds=cross_quarter_thresholds(settings), locked=True, known=known)
         if result.report is None:  # the same figures as a stored version, in other bytes
             assert result.same_as is not None
             outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id

@@ -90,6 +90,88 @@ class Recheck:
     new_findings: tuple[Finding, ...]  # those it did not have before (to alert)
 
 
+Group = tuple[str, int, int]  # region key, year, quarter
+
+_VERSIONS_IN = select(
+    _REPORTS.c.id, _REPORTS.c.region_key, _REPORTS.c.year, _REPORTS.c.quarter, _REPORTS.c.figures_sha256,
+    _REPORTS.c.register_size, _REPORTS.c.percent_in_sonar, _REPORTS.c.status, _REPORTS.c.written_at,
+    _REPORTS.c.pinned_at, _REPORTS.c.is_current, _REPORTS.c.version_status).where(
+    _REPORTS.c.region_key.in_(bindparam("keys", expanding=True)),
+    _REPORTS.c.year.between(bindparam("first_year"), bindparam("last_year")))
+_ROWS_IN = select(_ROWS.c.report_id, _ROWS.c.municipality, _ROWS.c.municipality_code,
+                  _ROWS.c.municipal_with_profile, _ROWS.c.municipal_without_profile, _ROWS.c.uwv_with_profile,
+                  _ROWS.c.uwv_without_profile, _ROWS.c.total).where(
+    _ROWS.c.report_id.in_(bindparam("report_ids", expanding=True)))
+
+
+class KnownReports:
+    """What a batch's stores read of the reports around them, read once for the batch: the versions of
+    its regions' quarters and of the quarters before and after, and the figures of the current reports
+    of the quarters before (the baselines). The batch's own stores keep it up to date (`stored`); it is
+    only valid inside the transaction that read it, while that transaction holds the regions' locks."""
+
+    def __init__(self, versions: dict[Group, list[Any]], figures: dict[int, QuarterFigures]) -> None:
+        self._versions = versions
+        self._figures = figures
+
+    @classmethod
+    def read(cls, connection: Connection, groups: list[Group]) -> KnownReports:
+        wanted = {near for group in groups for near in (
+            (group[0], *previous_period(group[1], group[2])), group, (group[0], *next_period(group[1], group[2])))}
+        versions: dict[Group, list[Any]] = {group: [] for group in wanted}
+        if wanted:
+            found = connection.execute(_VERSIONS_IN, {
+                "keys": sorted({group[0] for group in wanted}),
+                "first_year": min(group[1] for group in wanted), "last_year": max(group[1] for group in wanted)})
+            for row in found:
+                group = (row.region_key, row.year, row.quarter)
+                if group in versions:
+                    versions[group].append(row)
+        known = cls(versions, {})
+        baselines = {known.current((group[0], *previous_period(group[1], group[2]))) for group in groups}
+        wanted_ids = sorted(report_id for report_id in baselines if report_id is not None)
+        if wanted_ids:
+            reports = {row.id: row for rows in versions.values() for row in rows}
+            by_report: dict[int, list[Any]] = {report_id: [] for report_id in wanted_ids}
+            for found_row in connection.execute(_ROWS_IN, {"report_ids": wanted_ids}):
+                by_report[found_row.report_id].append(found_row)
+            for report_id, rows in by_report.items():
+                known._figures[report_id] = _figures(reports[report_id], rows)
+        return known
+
+    def covers(self, group: Group) -> bool:
+        return group in self._versions
+
+    def versions(self, group: Group) -> list[Any]:
+        return self._versions[group]
+
+    def current(self, group: Group) -> int | None:
+        return next((row.id for row in self._versions.get(group, ()) if row.is_current), None)
+
+    def figures(self, report_id: int) -> QuarterFigures | None:
+        return self._figures.get(report_id)
+
+    def stored(self, group: Group, versions: list[Any], new: NewReport) -> None:
+        """A store of the batch wrote these versions of the group (statuses as written), the new one
+        among them."""
+        self._versions[group] = versions
+        self._figures[new.report_id] = new.figures
+
+
+def _figures(report: Any, rows: list[Any]) -> QuarterFigures:
+    counts: dict[str, Counts] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        key = row.municipality_code or name_key(row.municipality)
+        counts[key] = Counts(municipal_with_profile=row.municipal_with_profile,
+                             municipal_without_profile=row.municipal_without_profile,
+                             uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
+                             total=row.total)
+        names[key] = row.municipality
+    return QuarterFigures(period=Period(year=report.year, quarter=report.quarter), rows=counts, names=names,
+                          register_size=report.register_size)
+
+
 def previous_period(year: int, quarter: int) -> tuple[int, int]:
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
@@ -99,34 +181,40 @@ def next_period(year: int, quarter: int) -> tuple[int, int]:
 
 
 def recheck_after_store(connection: Connection, *, report_id: int, current_changed: bool, current_id: int,
-                        thresholds: CrossQuarterThresholds, new: NewReport | None = None) -> list[Recheck]:
+                        thresholds: CrossQuarterThresholds, new: NewReport | None = None,
+                        known: KnownReports | None = None) -> list[Recheck]:
     """Check the new version; if its quarter's current version changed, also the current version (if
     another) and the next quarter's current report, which compare against it. `new`: the new version
-    as inserted, so that it is not read back."""
+    as inserted, so that it is not read back; `known`: what the batch read of the reports around it."""
     targets = [report_id]
     if current_changed:
         targets.append(current_id)
         found: Any = new if new is not None and new.report_id == current_id else \
             connection.execute(_REPORT, {"report_id": current_id}).first()
         if found is not None:
-            year, quarter = next_period(found.year, found.quarter)
-            following = connection.execute(_CURRENT, {"region_key": found.region_key, "year": year,
-                                                      "quarter": quarter}).scalar()
+            following = _current(connection, (found.region_key, *next_period(found.year, found.quarter)), known)
             if following is not None:
                 targets.append(following)
     return [recheck(connection, report_id=target, thresholds=thresholds,
-                    new=new if new is not None and new.report_id == target else None)
+                    new=new if new is not None and new.report_id == target else None, known=known)
             for target in dict.fromkeys(targets)]
 
 
+def _current(connection: Connection, group: Group, known: KnownReports | None) -> int | None:
+    """The current report of a region's quarter."""
+    if known is not None and known.covers(group):
+        return known.current(group)
+    region, year, quarter = group
+    return connection.execute(_CURRENT, {"region_key": region, "year": year, "quarter": quarter}).scalar()
+
+
 def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterThresholds,
-            new: NewReport | None = None) -> Recheck:
+            new: NewReport | None = None, known: KnownReports | None = None) -> Recheck:
     """Replace a report's cross-quarter findings by those against the current report of the previous
     quarter (`new`: a report inserted in this transaction, which has none yet)."""
     report: Any = new if new is not None else connection.execute(_REPORT, {"report_id": report_id}).one()
     year, quarter = previous_period(report.year, report.quarter)
-    baseline = connection.execute(_CURRENT, {"region_key": report.region_key, "year": year,
-                                             "quarter": quarter}).scalar()
+    baseline = _current(connection, (report.region_key, year, quarter), known)
     old: set[tuple[Any, ...]] = set()
     if new is None:
         old = {(row.check, row.municipality_code or row.municipality, row.field)
@@ -136,8 +224,9 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
         if new is None:  # a new report was inserted without a baseline
             connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
         return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
-    result = check_against_previous(figures_of(connection, baseline),
-                                    new.figures if new is not None else figures_of(connection, report_id), thresholds)
+    previous = (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
+    result = check_against_previous(previous, new.figures if new is not None else figures_of(connection, report_id),
+                                    thresholds)
     locations = new.locations if new is not None else _locations(connection, report_id, report.register_location)
     findings = tuple(contract_finding(finding, locations) for finding in result.findings)
     if findings:
@@ -153,17 +242,7 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
 def figures_of(connection: Connection, report_id: int) -> QuarterFigures:
     """A stored report reduced to what the cross-quarter checks compare."""
     report = connection.execute(_REPORT, {"report_id": report_id}).one()
-    rows: dict[str, Counts] = {}
-    names: dict[str, str] = {}
-    for row in connection.execute(_ROWS_OF, {"report_id": report_id}):
-        key = row.municipality_code or name_key(row.municipality)
-        rows[key] = Counts(municipal_with_profile=row.municipal_with_profile,
-                           municipal_without_profile=row.municipal_without_profile,
-                           uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
-                           total=row.total)
-        names[key] = row.municipality
-    return QuarterFigures(period=Period(year=report.year, quarter=report.quarter), rows=rows, names=names,
-                          register_size=report.register_size)
+    return _figures(report, list(connection.execute(_ROWS_OF, {"report_id": report_id})))
 
 
 def _locations(connection: Connection, report_id: int, register_location: str | None) -> dict[str, Any]:

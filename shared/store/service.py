@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel
 from shared.crossquarter import CrossQuarterThresholds
 from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
 from shared.models import Finding, Location, ReportDocument, Row
-from shared.store.quarters import Recheck, new_report, recheck_after_store
+from shared.store.quarters import KnownReports, Recheck, new_report, recheck_after_store
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
@@ -135,7 +135,8 @@ class StoreResult:
 
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
                       final_path: str, written_at: datetime | None = None,
-                      thresholds: CrossQuarterThresholds | None = None, locked: bool = False) -> StoreResult:
+                      thresholds: CrossQuarterThresholds | None = None, locked: bool = False,
+                      known: KnownReports | None = None) -> StoreResult:
     """Insert the source file, the report, its rows and findings (not committed), and decide which
     version of the region and quarter is current (shared/identity.py). A file whose figures equal those
     of any stored version is that version: nothing is added. Raises StoreConflict, or IntegrityError,
@@ -143,7 +144,8 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
 
     Core statements, not the ORM unit of work: this runs inside SQLite's write lock, so every
     millisecond here is a millisecond every other writer waits. `locked`: the caller took the region
-    and quarter's lock already (lock_groups, once for a batch)."""
+    and quarter's lock already (lock_groups, once for a batch); `known`: what the batch read of the
+    reports around its own (KnownReports), read in this transaction under those locks."""
     now = utcnow()
     key = region_key(document.region)
     figures = figures_sha256(document)
@@ -151,7 +153,10 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         _lock_region_period(session, key, document)
     connection = session.connection()
     group = {"region_key": key, "year": document.period.year, "quarter": document.period.quarter}
-    versions = connection.execute(_SELECT_VERSIONS, group).all()
+    group_key = (key, document.period.year, document.period.quarter)
+    if known is None or not known.covers(group_key):
+        known = None
+    versions = known.versions(group_key) if known is not None else connection.execute(_SELECT_VERSIONS, group).all()
     register = (document.register.size, document.register.percent_in_sonar) if document.register else None
     for version in versions:
         stored_register = (version.register_size, version.percent_in_sonar) \
@@ -193,12 +198,14 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         connection.execute(_INSERT["finding"], [finding_values(report_id, finding) for finding in document.findings])
     # The versions as they are now: those read above, and the one just inserted (not read back).
     inserted = SimpleNamespace(id=report_id, pinned_at=None, **{column: values[column] for column in _VERSION_COLUMNS})
-    change = settle_versions(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
+    change, settled = _settle(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
     values.update(is_current=change.current_id == report_id, version_status=change.status)
+    new = new_report(report_id, key, document)
+    if known is not None:
+        known.stored(group_key, settled, new)
     rechecks = recheck_after_store(connection, report_id=report_id, current_id=change.current_id,
                                    current_changed=change.current_id != change.previous_current_id,
-                                   thresholds=thresholds or CrossQuarterThresholds(),
-                                   new=new_report(report_id, key, document))
+                                   thresholds=thresholds or CrossQuarterThresholds(), new=new, known=known)
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
                        version=change, rechecks=tuple(rechecks))
 
@@ -225,6 +232,12 @@ def settle_versions(connection: Connection, group: dict[str, Any], *, now: datet
     `rows`: the group's versions as _SELECT_VERSIONS reads them, when the caller has them."""
     if rows is None:
         rows = list(connection.execute(_SELECT_VERSIONS, group).all())
+    return _settle(connection, group, now=now, new_id=new_id, rows=rows)[0]
+
+
+def _settle(connection: Connection, group: dict[str, Any], *, now: datetime, new_id: int | None,
+            rows: list[Any]) -> tuple[VersionChange, list[Any]]:
+    """settle_versions, also returning the versions with their statuses as written."""
     versions = {row.id: StoredVersion(report_id=row.id, has_errors=row.status == "findings",
                                       written_at=_utc(row.written_at), pinned_at=row.pinned_at) for row in rows}
     previous = next((row.id for row in rows if row.is_current), None)
@@ -242,8 +255,11 @@ def settle_versions(connection: Connection, group: dict[str, Any], *, now: datet
             connection.execute(_SET_VERSION, {
                 "report_id": row.id, "b_current": status == "current", "b_status": status,
                 "b_by": None if status == "current" else current_id, "b_at": None if status == "current" else now})
+    settled = [SimpleNamespace(**{**(row._asdict() if hasattr(row, "_asdict") else vars(row)),
+                                  "is_current": statuses[row.id] == "current", "version_status": statuses[row.id]})
+               for row in rows]
     return VersionChange(current_id=current_id, previous_current_id=previous,
-                         status=statuses[new_id] if new_id is not None else statuses[current_id])
+                         status=statuses[new_id] if new_id is not None else statuses[current_id]), settled
 
 
 class NoSuchReport(LookupError):
