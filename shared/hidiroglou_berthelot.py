@@ -56,17 +56,25 @@ def effect_bounds(effects: Sequence[float], *, spread: float, width: float) -> E
 def accepted_range(previous: float, median_ratio: float, exponent: float, lower: float,
                    upper: float) -> tuple[int, int]:
     """The whole current values whose effect lies within [lower, upper]. E rises strictly with x_now
-    (from -inf near 0 to +inf), so each end is found by bisection."""
-    def solve(target: float) -> float:
-        low, high = 1e-9, max(previous, 1.0)
-        while effect(previous, high, median_ratio, exponent) < target:
-            high *= 2
-        for _ in range(200):
-            middle = (low + high) / 2
-            low, high = (middle, high) if effect(previous, middle, median_ratio, exponent) < target else (low, middle)
-        return (low + high) / 2
+    (from -inf near 0 to +inf): each end is the first whole value past a bound, found by bisection
+    over whole values (a few dozen effects, where bisecting the real root to the last bit took 200)."""
+    def effect_of(current: int) -> float:
+        return effect(previous, current, median_ratio, exponent) if current > 0 else -math.inf
 
-    return math.ceil(solve(lower) - 1e-9), math.floor(solve(upper) + 1e-9)
+    def first_reaching(target: float, *, inclusive: bool) -> int:
+        """The least whole value whose effect is >= target (inclusive) or > target."""
+        def reaches(current: int) -> bool:
+            value = effect_of(current)
+            return value >= target if inclusive else value > target
+        low, high = 0, max(int(previous), 1)
+        while not reaches(high):
+            low, high = high, high * 2
+        while high - low > 1:  # reaches(high), and low == 0 or not reaches(low)
+            middle = (low + high) // 2
+            low, high = (low, middle) if reaches(middle) else (middle, high)
+        return high if not reaches(low) else low
+
+    return first_reaching(lower, inclusive=True), first_reaching(upper, inclusive=False) - 1
 
 
 def ratio_edit_flags(previous: int, current: int, *, low: float, high: float, min_change: int) -> bool:
