@@ -24,7 +24,7 @@ from shared.store.db import close_engine, upgrade_schema
 
 # Functions ingest_file looks up in its module at call time: timing them gives the stage breakdown.
 STAGES = ("claim_file", "open_for_writing", "find_sources", "parse_report", "build_document", "add_stored_report",
-          "add_delivery", "_log_findings", "move_claim", "fsync_folder")
+          "add_deliveries", "_log_findings", "move_claim", "fsync_folder")
 
 
 def parse_cost(files: Sequence[CorpusFile], per_kind: int) -> dict[str, Any]:

@@ -53,8 +53,9 @@ from shared.store.service import (
     ReceivedFile,
     StoreConflict,
     VersionChange,
-    add_delivery,
+    add_deliveries,
     add_stored_report,
+    delivery_values,
     find_delivery,
     find_source,
     find_sources,
@@ -352,9 +353,12 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
                 lock_groups(session, groups)
                 # Read once for the batch; not with savepoints, whose rollbacks it would not see.
                 known = KnownReports.read(session.connection(), groups) if not savepoints and groups else None
+                deliveries: list[dict[str, Any]] | None = None if savepoints else []
                 for item in prepared:
                     with file_context(item.claim, item.received):
-                        recorded.append(_record(session, item, settings, savepoint=savepoints, known=known))
+                        recorded.append(_record(session, item, settings, savepoint=savepoints, known=known,
+                                                deliveries=deliveries))
+                add_deliveries(session=session, deliveries=deliveries or [])
                 session.commit()
                 break
             except (IntegrityError, StoreConflict):
@@ -365,13 +369,15 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
 
 
 def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool,
-            known: KnownReports | None = None) -> tuple[Prepared, Committed | Exception, Decision, bool]:
+            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None
+            ) -> tuple[Prepared, Committed | Exception, Decision, bool]:
     """One file's outcome inside the batch's transaction, in a savepoint: (item, what was committed or
     the failure, the decision as it ended, whether an earlier delivery of this claim was committed).
-    Without a savepoint, a conflict propagates (and the caller tries again with savepoints)."""
+    Without a savepoint, a conflict propagates (and the caller tries again with savepoints), and the
+    delivery row is added to `deliveries`, for the caller to insert with the batch's others."""
     decision = item.decision
     if not savepoint:
-        return item, _commit(session, item.received, decision, settings, known), decision, False
+        return item, _commit(session, item.received, decision, settings, known, deliveries), decision, False
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -392,8 +398,9 @@ def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: 
 
 
 def _commit(session: Session, received: ReceivedFile, decision: Decision, settings: Settings,
-            known: KnownReports | None = None) -> Committed:
-    """Record the outcome in the session's transaction; returns the delivery as recorded."""
+            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None) -> Committed:
+    """Record the outcome in the session's transaction (the delivery row into `deliveries` when given);
+    returns the delivery as recorded."""
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
     version: VersionChange | None = None
     changes: tuple[dict[str, object], ...] = ()
@@ -418,8 +425,9 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
     elif outcome is Outcome.DUPLICATE and source_id is not None:
         report_id = report_of_source(connection=session.connection(), source_id=source_id)
         reason = "same bytes as a stored file"
-    add_delivery(session=session, received=received, outcome=outcome.value, reason=reason, path=path,
-                 report_id=report_id, source_file_id=source_id)
+    values = delivery_values(received, outcome=outcome.value, reason=reason, path=path, report_id=report_id,
+                             source_file_id=source_id)
+    add_deliveries(session=session, deliveries=[values]) if deliveries is None else deliveries.append(values)
     delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
                                         reason=reason, path=path, report_id=report_id, source_file_id=source_id,
                                         sha256=received.sha256)

@@ -5,6 +5,7 @@ Findings hold the report they were computed against, and a recheck replaces them
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 
 from shared.crossquarter import CrossQuarterThresholds, QuarterFigures, check_against_previous
 from shared.models import Counts, Finding, Location, Period, ReportDocument
-from shared.reference import name_key
+from shared.reference import RecordedMerger, name_key
 from shared.store import tables  # noqa: F401  (registers the tables in the metadata)
 
 _TABLES = SQLModel.metadata.tables
@@ -88,6 +89,7 @@ class Recheck:
     compared_with: Period | None
     findings: tuple[Finding, ...]  # all cross-quarter findings of the report now
     new_findings: tuple[Finding, ...]  # those it did not have before (to alert)
+    mergers: tuple[RecordedMerger, ...] = ()  # that explain municipalities leaving and joining
 
 
 Group = tuple[str, int, int]  # region key, year, quarter
@@ -180,12 +182,34 @@ def next_period(year: int, quarter: int) -> tuple[int, int]:
     return (year, quarter + 1) if quarter < 4 else (year + 1, 1)
 
 
+def check_new(connection: Connection, new: NewReport, *, thresholds: CrossQuarterThresholds,
+              known: KnownReports | None = None) -> Recheck:
+    """The cross-quarter findings of a report about to be inserted (nothing written): the caller stores
+    them, with the baseline and mergers (`baseline_values`), in the statements that insert the report."""
+    baseline = _current(connection, (new.region_key, *previous_period(new.year, new.quarter)), known)
+    period = Period(year=new.year, quarter=new.quarter)
+    if baseline is None:
+        return Recheck(new.report_id, period, None, None, (), ())
+    previous = (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
+    result = check_against_previous(previous, new.figures, thresholds)
+    findings = tuple(contract_finding(finding, new.locations) for finding in result.findings)
+    return Recheck(new.report_id, period, baseline, result.compared_with, findings, findings,
+                   tuple(result.mergers))
+
+
+def baseline_values(checked: Recheck) -> dict[str, Any]:
+    """The report's columns that say what it was checked against."""
+    mergers = [merger.model_dump(mode="json") for merger in checked.mergers]
+    return {"baseline_report_id": checked.baseline_report_id, "mergers": json.dumps(mergers) if mergers else None}
+
+
 def recheck_after_store(connection: Connection, *, report_id: int, current_changed: bool, current_id: int,
                         thresholds: CrossQuarterThresholds, new: NewReport | None = None,
-                        known: KnownReports | None = None) -> list[Recheck]:
+                        checked: Recheck | None = None, known: KnownReports | None = None) -> list[Recheck]:
     """Check the new version; if its quarter's current version changed, also the current version (if
     another) and the next quarter's current report, which compare against it. `new`: the new version
-    as inserted, so that it is not read back; `known`: what the batch read of the reports around it."""
+    as inserted, so that it is not read back, and `checked`: its check, already stored with it (check_new);
+    `known`: what the batch read of the reports around it."""
     targets = [report_id]
     if current_changed:
         targets.append(current_id)
@@ -195,8 +219,8 @@ def recheck_after_store(connection: Connection, *, report_id: int, current_chang
             following = _current(connection, (found.region_key, *next_period(found.year, found.quarter)), known)
             if following is not None:
                 targets.append(following)
-    return [recheck(connection, report_id=target, thresholds=thresholds,
-                    new=new if new is not None and new.report_id == target else None, known=known)
+    return [checked if checked is not None and checked.report_id == target else
+            recheck(connection, report_id=target, thresholds=thresholds, known=known)
             for target in dict.fromkeys(targets)]
 
 
@@ -209,34 +233,32 @@ def _current(connection: Connection, group: Group, known: KnownReports | None) -
 
 
 def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterThresholds,
-            new: NewReport | None = None, known: KnownReports | None = None) -> Recheck:
-    """Replace a report's cross-quarter findings by those against the current report of the previous
-    quarter (`new`: a report inserted in this transaction, which has none yet)."""
-    report: Any = new if new is not None else connection.execute(_REPORT, {"report_id": report_id}).one()
+            known: KnownReports | None = None) -> Recheck:
+    """Replace a stored report's cross-quarter findings by those against the current report of the
+    previous quarter."""
+    report: Any = connection.execute(_REPORT, {"report_id": report_id}).one()
     year, quarter = previous_period(report.year, report.quarter)
     baseline = _current(connection, (report.region_key, year, quarter), known)
-    old: set[tuple[Any, ...]] = set()
-    if new is None:
-        old = {(row.check, row.municipality_code or row.municipality, row.field)
-               for row in connection.execute(_OLD_FINDINGS, {"report_id": report_id})}
-        connection.execute(_DELETE_FINDINGS, {"report_id": report_id})
+    old = {(row.check, row.municipality_code or row.municipality, row.field)
+           for row in connection.execute(_OLD_FINDINGS, {"report_id": report_id})}
+    connection.execute(_DELETE_FINDINGS, {"report_id": report_id})
     if baseline is None:
-        if new is None:  # a new report was inserted without a baseline
-            connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
+        connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
         return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
     previous = (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
-    result = check_against_previous(previous, new.figures if new is not None else figures_of(connection, report_id),
-                                    thresholds)
-    locations = new.locations if new is not None else _locations(connection, report_id, report.register_location)
+    result = check_against_previous(previous, figures_of(connection, report_id), thresholds)
+    locations = _locations(connection, report_id, report.register_location)
     findings = tuple(contract_finding(finding, locations) for finding in result.findings)
     if findings:
-        connection.execute(_FINDINGS.insert(), [_finding_row(report_id, baseline, finding) for finding in findings])
-    mergers = [merger.model_dump(mode="json") for merger in result.mergers]
-    connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": baseline,
-                                       "b_mergers": json.dumps(mergers) if mergers else None})
+        connection.execute(_FINDINGS.insert(), [finding_values(report_id, finding, against_report_id=baseline)
+                                                for finding in findings])
+    checked = Recheck(report_id, Period(year=report.year, quarter=report.quarter), baseline, result.compared_with,
+                      findings, (), tuple(result.mergers))
+    values = baseline_values(checked)
+    connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": values["baseline_report_id"],
+                                       "b_mergers": values["mergers"]})
     alerts = tuple(f for f in findings if (f.check, f.municipality_code or f.municipality, f.field) not in old)
-    return Recheck(report_id, Period(year=report.year, quarter=report.quarter), baseline, result.compared_with,
-                   findings, alerts)
+    return dataclasses.replace(checked, new_findings=alerts)
 
 
 def figures_of(connection: Connection, report_id: int) -> QuarterFigures:
@@ -271,7 +293,8 @@ def contract_finding(finding: object, locations: dict[str, Any] | None = None) -
     return Finding.model_validate({**data, "bounds": bounds})
 
 
-def _finding_row(report_id: int, baseline: int, finding: Finding) -> dict[str, object]:
+def finding_values(report_id: int, finding: Finding, *, against_report_id: int | None = None) -> dict[str, Any]:
+    """A contract finding as a row of the finding table."""
     compared = finding.compared_with
     return {"report_id": report_id, "check": finding.check, "severity": finding.severity,
             "municipality": finding.municipality, "municipality_code": finding.municipality_code,
@@ -279,5 +302,9 @@ def _finding_row(report_id: int, baseline: int, finding: Finding) -> dict[str, o
             "compared_year": compared.year if compared else None,
             "compared_quarter": compared.quarter if compared else None, "method": finding.method,
             "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
-            "against_report_id": baseline,
-            "location": json.dumps(finding.location.model_dump(exclude_none=True)) if finding.location else None}
+            "against_report_id": against_report_id, "location": location_json(finding.location)}
+
+
+def location_json(location: Location | None) -> str | None:
+    """A location as stored: JSON of the keys its format has."""
+    return None if location is None else json.dumps(location.model_dump(exclude_none=True))

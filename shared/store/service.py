@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,8 +15,17 @@ from sqlmodel import Session, SQLModel
 
 from shared.crossquarter import CrossQuarterThresholds
 from shared.identity import StoredVersion, choose_current, figures_sha256, region_key, version_status
-from shared.models import Finding, Location, ReportDocument, Row
-from shared.store.quarters import KnownReports, Recheck, new_report, recheck_after_store
+from shared.models import ReportDocument, Row
+from shared.store.quarters import (
+    KnownReports,
+    Recheck,
+    baseline_values,
+    check_new,
+    finding_values,
+    location_json,
+    new_report,
+    recheck_after_store,
+)
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
 
 _TABLES = SQLModel.metadata.tables  # source_file, report, report_row, finding, delivery
@@ -103,12 +113,24 @@ def add_delivery(*, session: Session, received: ReceivedFile, outcome: str, reas
                  report_id: int | None = None, source_file_id: int | None = None) -> None:
     """Record how a delivered file ended (not committed). The unique claim makes a second commit of
     the same delivery fail, which is how a redelivered job learns that its claim was committed."""
-    session.connection().execute(_INSERT["delivery"], {
-        "claim": received.claim, "name": received.name, "name_bytes": received.name_bytes,
-        "size": received.size, "sha256": received.sha256, "mtime_ns": received.mtime_ns,
-        "dropped_at": received.dropped_at, "received_at": received.received_at, "committed_at": utcnow(),
-        "outcome": outcome, "reason": reason, "path": path, "report_id": report_id,
-        "source_file_id": source_file_id})
+    add_deliveries(session=session, deliveries=[delivery_values(
+        received, outcome=outcome, reason=reason, path=path, report_id=report_id, source_file_id=source_file_id)])
+
+
+def delivery_values(received: ReceivedFile, *, outcome: str, reason: str | None, path: str,
+                    report_id: int | None = None, source_file_id: int | None = None) -> dict[str, Any]:
+    """A delivery row, to insert with add_deliveries."""
+    return {"claim": received.claim, "name": received.name, "name_bytes": received.name_bytes,
+            "size": received.size, "sha256": received.sha256, "mtime_ns": received.mtime_ns,
+            "dropped_at": received.dropped_at, "received_at": received.received_at, "committed_at": utcnow(),
+            "outcome": outcome, "reason": reason, "path": path, "report_id": report_id,
+            "source_file_id": source_file_id}
+
+
+def add_deliveries(*, session: Session, deliveries: list[dict[str, Any]]) -> None:
+    """Several deliveries in one statement (a batch's); an IntegrityError when any claim was committed."""
+    if deliveries:
+        session.connection().execute(_INSERT["delivery"], deliveries)
 
 
 class StoreConflict(RuntimeError):
@@ -168,6 +190,10 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     source_id = _insert_source(session=session, received=received, status="stored", reason=None,
                                fmt=document.source.format, final_path=final_path, now=now)
     errors = sum(1 for finding in document.findings if finding.severity == "error")
+    # Checked against the previous quarter before the insert, so that the report is written whole at once.
+    thresholds = thresholds or CrossQuarterThresholds()
+    new = new_report(0, key, document)
+    checked = check_new(connection, new, thresholds=thresholds, known=known)
     values = {
         "source_file_id": source_id,
         "region_code": document.region.code,
@@ -185,44 +211,37 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         "register_location": location_json(document.register.location if document.register else None),
         "figures_sha256": figures,
         "written_at": written_at or received.received_at,
-        "is_current": False,
-        "version_status": "superseded",
+        # The first version of its region and quarter is current as inserted; another is settled below.
+        "is_current": not versions,
+        "version_status": "superseded" if versions else "current",
+        **baseline_values(checked),
     }
     report_id = _inserted_id(connection.execute(_INSERT["report"], values))
+    new, checked = dataclasses.replace(new, report_id=report_id), dataclasses.replace(checked, report_id=report_id)
     connection.execute(_INSERT["report_row"], [
         {"report_id": report_id, "position": position, **row.model_dump(exclude={"location"}),
          "location": location_json(row.location)}
         for position, row in enumerate(document.rows)
     ])
-    if document.findings:
-        connection.execute(_INSERT["finding"], [finding_values(report_id, finding) for finding in document.findings])
+    findings = [finding_values(report_id, finding) for finding in document.findings]
+    findings += [finding_values(report_id, finding, against_report_id=checked.baseline_report_id)
+                 for finding in checked.findings]
+    if findings:
+        connection.execute(_INSERT["finding"], findings)
     # The versions as they are now: those read above, and the one just inserted (not read back).
     inserted = SimpleNamespace(id=report_id, pinned_at=None, **{column: values[column] for column in _VERSION_COLUMNS})
-    change, settled = _settle(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
+    if versions:
+        change, settled = _settle(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
+    else:
+        change, settled = VersionChange(current_id=report_id, previous_current_id=None, status="current"), [inserted]
     values.update(is_current=change.current_id == report_id, version_status=change.status)
-    new = new_report(report_id, key, document)
     if known is not None:
         known.stored(group_key, settled, new)
     rechecks = recheck_after_store(connection, report_id=report_id, current_id=change.current_id,
                                    current_changed=change.current_id != change.previous_current_id,
-                                   thresholds=thresholds or CrossQuarterThresholds(), new=new, known=known)
+                                   thresholds=thresholds, new=new, checked=checked, known=known)
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
                        version=change, rechecks=tuple(rechecks))
-
-
-def finding_values(report_id: int, finding: Finding) -> dict[str, Any]:
-    """A contract finding as a row of the finding table."""
-    data = finding.model_dump(exclude={"compared_with", "bounds", "location"})
-    compared = finding.compared_with
-    return {"report_id": report_id, **data, "compared_year": compared.year if compared else None,
-            "compared_quarter": compared.quarter if compared else None,
-            "bounds": json.dumps(finding.bounds) if finding.bounds is not None else None,
-            "against_report_id": None, "location": location_json(finding.location)}
-
-
-def location_json(location: Location | None) -> str | None:
-    """A location as stored: JSON of the keys its format has."""
-    return None if location is None else json.dumps(location.model_dump(exclude_none=True))
 
 
 def settle_versions(connection: Connection, group: dict[str, Any], *, now: datetime,
