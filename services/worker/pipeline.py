@@ -47,7 +47,7 @@ from shared.identity import changed_figures, region_key
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
-from shared.store.db import read_connection_for, session_for
+from shared.store.db import read_connection_for, session_for, writer_turn
 from shared.store.quarters import KnownReports, Recheck
 from shared.store.service import (
     ReceivedFile,
@@ -344,7 +344,8 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
         return []
     groups = [(region_key(item.decision.document.region), item.decision.document.period.year,
                item.decision.document.period.quarter) for item in prepared if item.decision.document is not None]
-    with session_for(settings.effective_database_url) as session:
+    url = settings.effective_database_url
+    with writer_turn(url), session_for(url) as session:
         # Optimistic first: no savepoints (two statements per file on PostgreSQL). A conflict rolls the
         # batch back, and the second pass isolates each file in a savepoint.
         for savepoints in (False, True):
