@@ -2,11 +2,14 @@
 
 Once a dropped file is complete, the watcher renames it into the private work folder
 `<inbox>/.klantprofielen/claimed/` under a unique claim name; from then on no writer can reach it by
-its inbox name (a new write to that name is a new drop). What the watcher knew of the file (its name
-as bytes, its modification time, when it was judged complete) is kept in a small sidecar under
-`meta/`, so the watcher needs no database. Jobs carry claim names, relative to the work folder, never
-paths; the worker opens a claim relative to the folder without following links, and after its
-commit renames the claim into the archive or quarantine under the same name."""
+its inbox name (a new write to that name is a new drop). The claim name says when the file was
+claimed (to the microsecond) and, for a name that is printable UTF-8 and fits, the name itself; only
+a name the claim name cannot give back exactly (other bytes, control characters, too long) gets a
+small sidecar under `meta/` with its bytes. So the watcher needs no database, and claiming a file
+is one rename (creating a file costs more than renaming one, most of all on a disk busy with
+fsyncs). Jobs carry claim names, relative to the work folder, never paths; the worker opens a claim
+relative to the folder without following links, and after its commit renames the claim into the
+archive or quarantine under the same name."""
 
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ WORK_FOLDER = ".klantprofielen"
 # Every name derived from a claim (archive name, '.<claim>.staged', '<claim>.reason.json') fits in 255.
 MAX_CLAIM_BYTES = 200
 _SUFFIX_KEEP = 16
-_CLAIM_NAME = re.compile(r"^\d{8}T\d{6}Z_[0-9a-f]{12}_[^/\x00]+$")
+_CLAIM_NAME = re.compile(r"^\d{8}T\d{6}(?:\.\d{6})?Z_[0-9a-f]{12}_[^/\x00]+$")
+_CLAIM_TIME = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z_")
 
 
 class BadClaimName(ValueError):
@@ -113,8 +117,8 @@ def printable_name(raw: bytes) -> str:
 
 
 def claim_name(name_bytes: bytes, now: datetime, token: str | None = None) -> str:
-    """'20261130T102000Z_3f2a9c1b7d0e_<printable name>', at most MAX_CLAIM_BYTES bytes."""
-    prefix = f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}_{token or secrets.token_hex(6)}_"
+    """'20261130T102000.123456Z_3f2a9c1b7d0e_<printable name>', at most MAX_CLAIM_BYTES bytes."""
+    prefix = f"{now.astimezone(UTC):%Y%m%dT%H%M%S.%fZ}_{token or secrets.token_hex(6)}_"
     safe = printable_name(name_bytes).replace("/", "_") or "unnamed"
     safe = unicodedata.normalize("NFC", safe)
     room = MAX_CLAIM_BYTES - len(prefix.encode())
@@ -142,10 +146,10 @@ def check_claim_name(claim: object) -> str:
 
 
 def claim_file(path: Path, work: WorkFolder, *, dropped_at: datetime, now: datetime | None = None) -> ClaimInfo | None:
-    """Take a complete inbox entry into the work folder; None when it is gone. The sidecar is written
-    first, so that a claim always has one unless the machine stopped in between (read_claim_info
-    then falls back on the claim itself)."""
-    now = now or datetime.now(UTC)
+    """Take a complete inbox entry into the work folder; None when it is gone. A sidecar, where the name
+    needs one, is written first, so that such a claim always has one unless the machine stopped in
+    between (read_claim_info then falls back on the claim itself)."""
+    now = now or dropped_at
     name_bytes = os.fsencode(path.name)
     try:
         info = os.lstat(path)
@@ -156,7 +160,8 @@ def claim_file(path: Path, work: WorkFolder, *, dropped_at: datetime, now: datet
     record = ClaimInfo(claim=claim, name_bytes=name_bytes, mtime_ns=info.st_mtime_ns if regular else None,
                        size=info.st_size if regular else None, dropped_at=dropped_at, claimed_at=now)
     sidecar = work.sidecar(claim)
-    _write_json(sidecar, record.as_json())
+    if name_in_claim(claim) != name_bytes or dropped_at != now:
+        _write_json(sidecar, record.as_json())
     try:
         os.rename(path, work.claimed / claim)
     except FileNotFoundError:
@@ -169,13 +174,34 @@ def claim_file(path: Path, work: WorkFolder, *, dropped_at: datetime, now: datet
 
 
 def read_claim_info(work: WorkFolder, claim: str) -> ClaimInfo:
-    """The sidecar of a claim; when it is missing or unreadable, what the claim name tells."""
+    """The sidecar of a claim; without one (or when it is unreadable), what the claim name tells, and
+    the size and modification time of the claimed file."""
     try:
         return ClaimInfo.from_json(json.loads(work.sidecar(claim).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
-        original = claim.split("_", 2)[2] if claim.count("_") >= 2 else claim
-        return ClaimInfo(claim=claim, name_bytes=original.encode(), mtime_ns=None, size=None, dropped_at=None,
-                         claimed_at=None)
+        claimed_at = claim_time(claim)
+        try:
+            info = os.lstat(work.claimed / claim)
+            regular = stat.S_ISREG(info.st_mode)
+            size, mtime_ns = (info.st_size, info.st_mtime_ns) if regular else (None, None)
+        except OSError:
+            size = mtime_ns = None
+        return ClaimInfo(claim=claim, name_bytes=name_in_claim(claim), mtime_ns=mtime_ns, size=size,
+                         dropped_at=claimed_at, claimed_at=claimed_at)
+
+
+def name_in_claim(claim: str) -> bytes:
+    """The file name a claim name carries (exact for a name that needs no sidecar)."""
+    return (claim.split("_", 2)[2] if claim.count("_") >= 2 else claim).encode()
+
+
+def claim_time(claim: str) -> datetime | None:
+    """When the file was claimed, from its claim name (to the second in claims of earlier versions)."""
+    found = _CLAIM_TIME.match(claim)
+    if found is None:
+        return None
+    moment = datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return moment.replace(microsecond=int(found.group(2))) if found.group(2) else moment
 
 
 def open_claim(work: WorkFolder, claim: str) -> int:

@@ -213,7 +213,7 @@ class InboxWatcher:
         for path in self.tracker.due():
             dropped_at = datetime.now(UTC)
             try:
-                claimed = claim_file(path, self.work, dropped_at=dropped_at)
+                claimed = claim_file(path, self.work, dropped_at=dropped_at, now=dropped_at)
             except OSError as exc:
                 self.tracker.postpone(path)
                 log.error(events.CLAIM_FAILED, file=path.name, reason=f"{exc.strerror or exc}")
