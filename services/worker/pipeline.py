@@ -13,6 +13,7 @@ are moved after the commit, and each folder is fsynced once for the batch."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import os
@@ -48,9 +49,10 @@ from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
 from shared.store.db import read_connection_for, session_for, writer_turn
-from shared.store.quarters import KnownReports, Recheck
+from shared.store.quarters import KnownReports, Recheck, check_new
 from shared.store.service import (
     ReceivedFile,
+    ReportRecord,
     StoreConflict,
     VersionChange,
     add_deliveries,
@@ -61,6 +63,7 @@ from shared.store.service import (
     find_sources,
     lock_groups,
     report_of_source,
+    report_record,
     rows_of,
 )
 from shared.store.tables import Delivery, Outcome, utcnow
@@ -105,6 +108,8 @@ class Decision:
     outcome: Outcome
     reason: str | None = None
     document: ReportDocument | None = None
+    record: ReportRecord | None = None  # the document's table rows, worked out before the write
+    precheck: Recheck | None = None  # its cross-quarter check against the reports stored before the write
     duplicate_of: int | None = None  # source_file id of the stored bytes
     duplicate_of_name: str | None = None
 
@@ -223,8 +228,31 @@ def decide_batch(reads: list[ReadClaim], *, settings: Settings, work: WorkFolder
             except ParseTimedOut as exc:
                 results.append(exc)
                 continue
-        results.append(Prepared(received, Decision(Outcome.STORED, document=document) if document is not None
+        results.append(Prepared(received, Decision(Outcome.STORED, document=document,
+                                                   record=report_record(document)) if document is not None
                                 else Decision(Outcome.QUARANTINED, reason=reason)))
+    return _prechecked(results, settings)
+
+
+def _prechecked(results: list[Prepared | Exception], settings: Settings) -> list[Prepared | Exception]:
+    """Each new report checked against its previous quarter as stored now, before the write: the write,
+    which SQLite serialises, redoes the check only where that baseline changed meanwhile (a report of
+    the previous quarter in the same batch, or stored by another worker)."""
+    to_check = [(position, item.decision) for position, item in enumerate(results)
+                if isinstance(item, Prepared) and item.decision.record is not None]
+    if not to_check:
+        return results
+    thresholds = cross_quarter_thresholds(settings)
+    with read_connection_for(settings.effective_database_url) as connection:
+        known = KnownReports.read(connection, [(decision.record.key, decision.record.new.year,
+                                                decision.record.new.quarter)
+                                               for _, decision in to_check if decision.record is not None])
+        for position, decision in to_check:
+            assert decision.record is not None
+            precheck = check_new(connection, decision.record.new, thresholds=thresholds, known=known)
+            item = results[position]
+            assert isinstance(item, Prepared)
+            results[position] = Prepared(item.received, dataclasses.replace(decision, precheck=precheck))
     return results
 
 
@@ -412,7 +440,8 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
         assert decision.document is not None
         result = add_stored_report(session=session, received=received, document=decision.document,
                                    final_path=path, written_at=received.written_at,
-                                   thresholds=cross_quarter_thresholds(settings), locked=True, known=known)
+                                   thresholds=cross_quarter_thresholds(settings), locked=True, known=known,
+                                   record=decision.record, precheck=decision.precheck)
         if result.report is None:  # the same figures as a stored version, in other bytes
             assert result.same_as is not None
             outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id

@@ -183,10 +183,14 @@ def next_period(year: int, quarter: int) -> tuple[int, int]:
 
 
 def check_new(connection: Connection, new: NewReport, *, thresholds: CrossQuarterThresholds,
-              known: KnownReports | None = None) -> Recheck:
+              known: KnownReports | None = None, precomputed: Recheck | None = None) -> Recheck:
     """The cross-quarter findings of a report about to be inserted (nothing written): the caller stores
-    them, with the baseline and mergers (`baseline_values`), in the statements that insert the report."""
+    them, with the baseline and mergers (`baseline_values`), in the statements that insert the report.
+    `precomputed`: the same check made earlier (outside the write), taken when its baseline is still the
+    current report of the previous quarter (a stored report's figures never change)."""
     baseline = _current(connection, (new.region_key, *previous_period(new.year, new.quarter)), known)
+    if precomputed is not None and precomputed.baseline_report_id == baseline:
+        return precomputed
     period = Period(year=new.year, quarter=new.quarter)
     if baseline is None:
         return Recheck(new.report_id, period, None, None, (), ())

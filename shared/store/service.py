@@ -18,6 +18,7 @@ from shared.identity import StoredVersion, choose_current, figures_sha256, regio
 from shared.models import ReportDocument, Row
 from shared.store.quarters import (
     KnownReports,
+    NewReport,
     Recheck,
     baseline_values,
     check_new,
@@ -155,10 +156,52 @@ class StoreResult:
     rechecks: tuple[Recheck, ...] = ()  # cross-quarter checks run by this store
 
 
+@dataclass(frozen=True)
+class ReportRecord:
+    """What a report document becomes in the tables, as far as the document alone decides it: worked
+    out before the write (by a worker, while it parses), so that the write itself, which SQLite
+    serialises, only binds the ids and runs the statements."""
+
+    key: str  # the region key
+    figures_sha256: str
+    register: tuple[int, int] | None
+    values: dict[str, Any]  # the report row, but for its ids, versions, baseline and times
+    rows: list[dict[str, Any]]  # the report_row rows, but for report_id
+    findings: list[dict[str, Any]]  # the reconciliation findings' rows, but for report_id
+    new: NewReport  # for the cross-quarter checks, with report_id 0
+
+
+def report_record(document: ReportDocument) -> ReportRecord:
+    key = region_key(document.region)
+    errors = sum(1 for finding in document.findings if finding.severity == "error")
+    register = document.register
+    values = {
+        "region_code": document.region.code,
+        "region_name": document.region.name,
+        "region_key": key,
+        "year": document.period.year,
+        "quarter": document.period.quarter,
+        **document.totals.model_dump(),
+        "register_size": register.size if register else None,
+        "percent_in_sonar": register.percent_in_sonar if register else None,
+        "status": "findings" if errors else "ok",
+        "finding_count": errors,
+        "totals_location": location_json(document.totals_location),
+        "register_location": location_json(register.location if register else None),
+    }
+    rows = [{"position": position, **row.model_dump(exclude={"location"}), "location": location_json(row.location)}
+            for position, row in enumerate(document.rows)]
+    return ReportRecord(key=key, figures_sha256=figures_sha256(document),
+                        register=(register.size, register.percent_in_sonar) if register else None,
+                        values=values, rows=rows, new=new_report(0, key, document),
+                        findings=[finding_values(0, finding) for finding in document.findings])
+
+
 def add_stored_report(*, session: Session, received: ReceivedFile, document: ReportDocument,
                       final_path: str, written_at: datetime | None = None,
                       thresholds: CrossQuarterThresholds | None = None, locked: bool = False,
-                      known: KnownReports | None = None) -> StoreResult:
+                      known: KnownReports | None = None, record: ReportRecord | None = None,
+                      precheck: Recheck | None = None) -> StoreResult:
     """Insert the source file, the report, its rows and findings (not committed), and decide which
     version of the region and quarter is current (shared/identity.py). A file whose figures equal those
     of any stored version is that version: nothing is added. Raises StoreConflict, or IntegrityError,
@@ -167,49 +210,37 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     Core statements, not the ORM unit of work: this runs inside SQLite's write lock, so every
     millisecond here is a millisecond every other writer waits. `locked`: the caller took the region
     and quarter's lock already (lock_groups, once for a batch); `known`: what the batch read of the
-    reports around its own (KnownReports), read in this transaction under those locks."""
+    reports around its own (KnownReports), read in this transaction under those locks; `record`: the
+    document's rows, worked out beforehand (report_record); `precheck`: its cross-quarter check, made
+    beforehand (check_new), used when its baseline is still current."""
     now = utcnow()
-    key = region_key(document.region)
-    figures = figures_sha256(document)
+    record = record or report_record(document)
+    key, period = record.key, document.period
     if not locked:
         _lock_region_period(session, key, document)
     connection = session.connection()
-    group = {"region_key": key, "year": document.period.year, "quarter": document.period.quarter}
-    group_key = (key, document.period.year, document.period.quarter)
+    group = {"region_key": key, "year": period.year, "quarter": period.quarter}
+    group_key = (key, period.year, period.quarter)
     if known is None or not known.covers(group_key):
         known = None
     versions = known.versions(group_key) if known is not None else connection.execute(_SELECT_VERSIONS, group).all()
-    register = (document.register.size, document.register.percent_in_sonar) if document.register else None
     for version in versions:
         stored_register = (version.register_size, version.percent_in_sonar) \
             if version.register_size is not None else None
-        if version.figures_sha256 == figures and (stored_register is None or register is None
-                                                  or stored_register == register):
+        if version.figures_sha256 == record.figures_sha256 and (
+                stored_register is None or record.register is None or stored_register == record.register):
             return StoreResult(report=None, same_as=Report.model_construct(
                 id=version.id, **_source_of(connection, version.id)))
     source_id = _insert_source(session=session, received=received, status="stored", reason=None,
                                fmt=document.source.format, final_path=final_path, now=now)
-    errors = sum(1 for finding in document.findings if finding.severity == "error")
     # Checked against the previous quarter before the insert, so that the report is written whole at once.
     thresholds = thresholds or CrossQuarterThresholds()
-    new = new_report(0, key, document)
-    checked = check_new(connection, new, thresholds=thresholds, known=known)
+    checked = check_new(connection, record.new, thresholds=thresholds, known=known, precomputed=precheck)
     values = {
+        **record.values,
         "source_file_id": source_id,
-        "region_code": document.region.code,
-        "region_name": document.region.name,
-        "region_key": key,
-        "year": document.period.year,
-        "quarter": document.period.quarter,
-        **document.totals.model_dump(),
-        "register_size": document.register.size if document.register else None,
-        "percent_in_sonar": document.register.percent_in_sonar if document.register else None,
-        "status": "findings" if errors else "ok",
-        "finding_count": errors,
         "stored_at": now,
-        "totals_location": location_json(document.totals_location),
-        "register_location": location_json(document.register.location if document.register else None),
-        "figures_sha256": figures,
+        "figures_sha256": record.figures_sha256,
         "written_at": written_at or received.received_at,
         # The first version of its region and quarter is current as inserted; another is settled below.
         "is_current": not versions,
@@ -217,13 +248,10 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         **baseline_values(checked),
     }
     report_id = _inserted_id(connection.execute(_INSERT["report"], values))
-    new, checked = dataclasses.replace(new, report_id=report_id), dataclasses.replace(checked, report_id=report_id)
-    connection.execute(_INSERT["report_row"], [
-        {"report_id": report_id, "position": position, **row.model_dump(exclude={"location"}),
-         "location": location_json(row.location)}
-        for position, row in enumerate(document.rows)
-    ])
-    findings = [finding_values(report_id, finding) for finding in document.findings]
+    new = dataclasses.replace(record.new, report_id=report_id)
+    checked = dataclasses.replace(checked, report_id=report_id)
+    connection.execute(_INSERT["report_row"], [{**row, "report_id": report_id} for row in record.rows])
+    findings = [{**finding, "report_id": report_id} for finding in record.findings]
     findings += [finding_values(report_id, finding, against_report_id=checked.baseline_report_id)
                  for finding in checked.findings]
     if findings:
