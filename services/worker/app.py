@@ -9,6 +9,7 @@ from celery import Celery, signals
 
 from services.kombu_redis import install_redis_transport
 from services.worker.heartbeat import WorkerHeartbeat
+from services.worker.pipeline import warm_up_documents
 from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
@@ -71,6 +72,10 @@ def _warm_up() -> None:
     (imports and first-use allocations of every parser). No database connection here: during an
     outage it could hang the process's start, where no time limit applies."""
     problems = check_parsers()
+    try:
+        warm_up_documents()
+    except Exception as exc:  # noqa: BLE001 - a warm-up that fails must not keep the process from working
+        problems.append(f"documents: {type(exc).__name__}: {exc}")
     if problems:
         log.warning(events.WORKER_WARM_UP_FAILED, reason="; ".join(problems))
 

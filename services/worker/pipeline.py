@@ -41,13 +41,14 @@ from shared.claims import (
     read_claim_info,
 )
 from shared.config import Settings
-from shared.crossquarter import CrossQuarterThresholds
+from shared.crossquarter import CrossQuarterThresholds, check_against_previous
 from shared.documents import build_document
 from shared.files import FileChanged, open_for_writing, write_json_atomically
 from shared.identity import changed_figures, region_key
 from shared.logging import get_logger
 from shared.models import ReportDocument
 from shared.parsing import NotAReport, parse_report
+from shared.parsing.selfcheck import SAMPLE_DIR
 from shared.store.db import read_connection_for, session_for, writer_turn
 from shared.store.quarters import KnownReports, Recheck, check_new
 from shared.store.service import (
@@ -556,6 +557,17 @@ def _log_rechecks(rechecks: tuple[Recheck, ...], document: ReportDocument, setti
         if len(recheck.new_findings) > len(shown):
             log.warning(events.FINDINGS_TRUNCATED, report_id=recheck.report_id, logged=len(shown),
                         not_logged=len(recheck.new_findings) - len(shown))
+
+
+def warm_up_documents() -> None:
+    """What a stored report goes through after parsing, once, on a bundled sample and without a database:
+    the reference tables, identities, reconciliation, the table rows and the cross-quarter checks. So a
+    new pool process is at its working size before its first job (its memory then stays flat)."""
+    name = "sample.tabs.txt"
+    document = build_document(parse_report((SAMPLE_DIR / name).read_bytes(), name=name), path=name,
+                              sha256="0" * 64)
+    figures = report_record(document).new.figures
+    check_against_previous(figures, figures, CrossQuarterThresholds())
 
 
 def cross_quarter_thresholds(settings: Settings) -> CrossQuarterThresholds:
