@@ -113,6 +113,8 @@ def printable_name(raw: bytes) -> str:
     """A file name as printable UTF-8 text: bytes that are not UTF-8 as \\xNN, control characters as
     \\uNNNN, so that a name read in a log or a table is one line and says what the bytes were."""
     text = raw.decode("utf-8", "backslashreplace")
+    if text.isprintable():  # the common case, without a look at each character
+        return text
     return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 

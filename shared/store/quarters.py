@@ -115,6 +115,7 @@ class KnownReports:
     def __init__(self, versions: dict[Group, list[Any]], figures: dict[int, QuarterFigures]) -> None:
         self._versions = versions
         self._figures = figures
+        self._rows: dict[int, tuple[Any, list[Any]]] = {}  # baselines' report and rows, made figures when asked
 
     @classmethod
     def read(cls, connection: Connection, groups: list[Group]) -> KnownReports:
@@ -137,8 +138,7 @@ class KnownReports:
             by_report: dict[int, list[Any]] = {report_id: [] for report_id in wanted_ids}
             for found_row in connection.execute(_ROWS_IN, {"report_ids": wanted_ids}):
                 by_report[found_row.report_id].append(found_row)
-            for report_id, rows in by_report.items():
-                known._figures[report_id] = _figures(reports[report_id], rows)
+            known._rows = {report_id: (reports[report_id], rows) for report_id, rows in by_report.items()}
         return known
 
     def covers(self, group: Group) -> bool:
@@ -151,7 +151,10 @@ class KnownReports:
         return next((row.id for row in self._versions.get(group, ()) if row.is_current), None)
 
     def figures(self, report_id: int) -> QuarterFigures | None:
-        return self._figures.get(report_id)
+        found = self._figures.get(report_id)
+        if found is None and report_id in self._rows:
+            found = self._figures[report_id] = _figures(*self._rows.pop(report_id))
+        return found
 
     def stored(self, group: Group, versions: list[Any], new: NewReport) -> None:
         """A store of the batch wrote these versions of the group (statuses as written), the new one
