@@ -52,6 +52,8 @@ from shared.parsing.selfcheck import SAMPLE_DIR
 from shared.store.db import read_connection_for, session_for, writer_turn
 from shared.store.quarters import KnownReports, Recheck, check_new
 from shared.store.service import (
+    FirstVersions,
+    QueuedReport,
     ReceivedFile,
     ReportRecord,
     StoreConflict,
@@ -383,11 +385,18 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
                 lock_groups(session, groups)
                 # Read once for the batch; not with savepoints, whose rollbacks it would not see.
                 known = KnownReports.read(session.connection(), groups) if not savepoints and groups else None
+                queue = FirstVersions(session.connection(), known) if known is not None else None
                 deliveries: list[dict[str, Any]] | None = None if savepoints else []
+                results = []
                 for item in prepared:
                     with file_context(item.claim, item.received):
-                        recorded.append(_record(session, item, settings, savepoint=savepoints, known=known,
-                                                deliveries=deliveries))
+                        results.append(_record(session, item, settings, savepoint=savepoints, known=known,
+                                               deliveries=deliveries, queue=queue))
+                if queue is not None:
+                    queue.flush()
+                recorded = [(item, _delivered_queued(session, committed, deliveries), decision, completing)
+                            if isinstance(committed, Queued) else (item, committed, decision, completing)
+                            for item, committed, decision, completing in results]
                 add_deliveries(session=session, deliveries=deliveries or [])
                 session.commit()
                 break
@@ -399,15 +408,16 @@ def commit_and_dispose(prepared: list[Prepared], *, settings: Settings, work: Wo
 
 
 def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: bool,
-            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None
-            ) -> tuple[Prepared, Committed | Exception, Decision, bool]:
+            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None,
+            queue: FirstVersions | None = None) -> tuple[Prepared, Committed | Queued | Exception, Decision, bool]:
     """One file's outcome inside the batch's transaction, in a savepoint: (item, what was committed or
     the failure, the decision as it ended, whether an earlier delivery of this claim was committed).
     Without a savepoint, a conflict propagates (and the caller tries again with savepoints), and the
-    delivery row is added to `deliveries`, for the caller to insert with the batch's others."""
+    delivery row is added to `deliveries`, for the caller to insert with the batch's others (a first
+    version of its quarter may wait in `queue`, the caller's to write)."""
     decision = item.decision
     if not savepoint:
-        return item, _commit(session, item.received, decision, settings, known, deliveries), decision, False
+        return item, _commit(session, item.received, decision, settings, known, deliveries, queue), decision, False
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
             with session.begin_nested():
@@ -427,10 +437,21 @@ def _record(session: Session, item: Prepared, settings: Settings, *, savepoint: 
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A stored report waiting in the batch's queue of first versions: its delivery is recorded once the
+    queue is written and the report has its ids (_delivered_queued)."""
+
+    report: QueuedReport
+    received: ReceivedFile
+    path: str
+
+
 def _commit(session: Session, received: ReceivedFile, decision: Decision, settings: Settings,
-            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None) -> Committed:
+            known: KnownReports | None = None, deliveries: list[dict[str, Any]] | None = None,
+            queue: FirstVersions | None = None) -> Committed | Queued:
     """Record the outcome in the session's transaction (the delivery row into `deliveries` when given);
-    returns the delivery as recorded."""
+    returns the delivery as recorded, or the report as queued (`queue`: the batch's first versions)."""
     outcome, reason, report_id, source_id = decision.outcome, decision.reason, None, decision.duplicate_of
     version: VersionChange | None = None
     changes: tuple[dict[str, object], ...] = ()
@@ -442,7 +463,9 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
         result = add_stored_report(session=session, received=received, document=decision.document,
                                    final_path=path, written_at=received.written_at,
                                    thresholds=cross_quarter_thresholds(settings), locked=True, known=known,
-                                   record=decision.record, precheck=decision.precheck)
+                                   record=decision.record, precheck=decision.precheck, queue=queue)
+        if result.queued is not None:
+            return Queued(result.queued, received, path)
         if result.report is None:  # the same figures as a stored version, in other bytes
             assert result.same_as is not None
             outcome, report_id, source_id = Outcome.DUPLICATE, result.same_as.id, result.same_as.source_file_id
@@ -456,13 +479,30 @@ def _commit(session: Session, received: ReceivedFile, decision: Decision, settin
     elif outcome is Outcome.DUPLICATE and source_id is not None:
         report_id = report_of_source(connection=session.connection(), source_id=source_id)
         reason = "same bytes as a stored file"
+    delivery = _delivery(session, received, outcome=outcome, reason=reason, path=path, report_id=report_id,
+                         source_id=source_id, deliveries=deliveries)
+    return Committed(delivery, version, changes, rechecks)
+
+
+def _delivered_queued(session: Session, queued: Queued, deliveries: list[dict[str, Any]] | None) -> Committed:
+    """The delivery of a report written with the batch's queue of first versions."""
+    report = queued.report
+    assert report.report_id is not None
+    delivery = _delivery(session, queued.received, outcome=Outcome.STORED, reason=None, path=queued.path,
+                         report_id=report.report_id, source_id=report.source_file_id, deliveries=deliveries)
+    version = VersionChange(current_id=report.report_id, previous_current_id=None, status="current")
+    return Committed(delivery, version, (), (report.checked,))
+
+
+def _delivery(session: Session, received: ReceivedFile, *, outcome: Outcome, reason: str | None, path: str,
+              report_id: int | None, source_id: int | None, deliveries: list[dict[str, Any]] | None) -> Delivery:
+    """Record the delivery (into `deliveries` when given, for the caller to insert with the batch's
+    others); returns it as recorded."""
     values = delivery_values(received, outcome=outcome.value, reason=reason, path=path, report_id=report_id,
                              source_file_id=source_id)
     add_deliveries(session=session, deliveries=[values]) if deliveries is None else deliveries.append(values)
-    delivery = Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value,
-                                        reason=reason, path=path, report_id=report_id, source_file_id=source_id,
-                                        sha256=received.sha256)
-    return Committed(delivery, version, changes, rechecks)
+    return Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value, reason=reason,
+                                    path=path, report_id=report_id, source_file_id=source_id, sha256=received.sha256)
 
 
 def _dispose_batch(recorded: list[tuple[Prepared, Committed | Exception, Decision, bool]], *, settings: Settings,

@@ -4,16 +4,20 @@ savepoint per file, moved after the commit. One bad file costs only itself."""
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from services.worker import pipeline
 from services.worker.pipeline import Decision, Prepared, ReadClaim, commit_and_dispose, decide_batch, read_claims
 from shared.config import Settings
-from shared.store.tables import Outcome, Report
-from tests import seed_variants
+from shared.store.db import close_engine, session_for, upgrade_schema
+from shared.store.tables import Finding, Outcome, Report
+from tests import quarter_reports, seed_variants
 from tests.integration.test_pipeline import claim, count, deliveries, drop, work_folder
 
 
@@ -89,3 +93,71 @@ def test_a_redelivered_batch_finds_its_deliveries_committed_and_only_finishes_th
     assert count(settings, Report) == 2
     assert {e.get("detail") for e in logs if e["event"] in ("report_stored", "file_quarantined")} == {
         "move completed after an interrupted delivery"}
+
+
+def _quarters_in_one_batch() -> dict[str, tuple[bytes, int]]:
+    """A region's four quarters (the third with a jump, the second re-issued with other figures and
+    written later) and another region's two, in an order that is not the quarters': name -> (bytes,
+    modification time)."""
+    q1 = quarter_reports.midden_limburg_rows()
+    q2 = quarter_reports.a_few_percent(q1)
+    q3 = {name: (counts[0] * 3, *counts[1:]) if name == "Roermond" else counts  # type: ignore[misc]
+          for name, counts in quarter_reports.a_few_percent(q2).items()}
+    q4 = quarter_reports.a_few_percent(q3)
+    ml, zl = quarter_reports.MIDDEN_LIMBURG, quarter_reports.ZUID_LIMBURG
+    reissued = {name: tuple(n + 1 for n in counts) for name, counts in q2.items()}
+    zl_rows = {"Maastricht": (10, 200, 300, 40), "Heerlen": (5, 120, 150, 30)}
+    zl_jump = {"Maastricht": (30, 200, 300, 40), "Heerlen": (5, 120, 150, 30)}
+    return {
+        "zl-q1.txt": (quarter_reports.report(2021, 1, zl_rows, region=zl), 1_000),  # stored before the batch
+        "ml-q4.txt": (quarter_reports.report(2021, 4, q4, region=ml), 1_000),
+        "ml-q2.txt": (quarter_reports.report(2021, 2, q2, region=ml), 1_000),
+        "ml-q1.txt": (quarter_reports.report(2021, 1, q1, region=ml), 1_000),
+        "zl-q2.txt": (quarter_reports.report(2021, 2, zl_jump, region=zl), 1_000),
+        "ml-q3.txt": (quarter_reports.report(2021, 3, q3, region=ml), 1_000),
+        "ml-q2-reissue.txt": (quarter_reports.report(2021, 2, reissued, region=ml), 2_000),  # type: ignore[arg-type]
+        "zl-q3.txt": (quarter_reports.report(2021, 3, quarter_reports.a_few_percent(zl_jump), region=zl), 1_000),
+    }
+
+
+def _stored_state(url: str) -> list[tuple[object, ...]]:
+    """Every report with its version, its baseline and its findings, by content (not by id)."""
+    with session_for(url) as session:
+        reports = {r.id: r for r in session.exec(select(Report)).all()}
+        findings = session.exec(select(Finding)).all()
+
+    def named(report_id: int | None) -> tuple[object, ...] | None:
+        found = reports.get(report_id) if report_id is not None else None
+        return None if found is None else (found.region_key, found.year, found.quarter, found.figures_sha256)
+
+    return sorted((*named(r.id), r.is_current, r.version_status, named(r.baseline_report_id), r.mergers,  # type: ignore[misc]
+                   sorted((f.check, f.municipality, f.field, f.expected, f.actual, named(f.against_report_id))
+                          for f in findings if f.report_id == r.id))
+                  for r in reports.values())
+
+
+def test_a_batch_stores_what_the_same_files_one_by_one_store(settings: Settings, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports of neighbouring quarters, out of order and re-issued, in one batch: written with the batch's
+    queue of first versions and its one read of the reports around them, they end as they do one by one
+    with every look-up and statement made per report."""
+    alone = Settings(inbox=tmp_path / "alone-inbox", data_dir=tmp_path / "alone-data")
+    upgrade_schema(alone.effective_database_url)
+    for target, one_by_one in ((settings, False), (alone, True)):
+        if one_by_one:  # no batch read, so no queue: each store reads and writes for itself
+            monkeypatch.setattr(pipeline.KnownReports, "read", classmethod(lambda cls, connection, groups: None))
+        claims = []
+        for name, (data, mtime) in _quarters_in_one_batch().items():
+            path = drop(target, name, data)
+            os.utime(path, (mtime, mtime))
+            claims.append(claim(target, path))
+        batches = [[one] for one in claims] if one_by_one else [claims[:1], claims[1:]]
+        for batch in batches:
+            results = commit_and_dispose(prepare(target, batch), settings=target, work=work_folder(target))
+            assert results == [Outcome.STORED] * len(batch)
+    batched, expected = _stored_state(settings.effective_database_url), _stored_state(alone.effective_database_url)
+    assert batched == expected
+    checks = [finding[0] for report in batched for finding in report[-1]]  # type: ignore[union-attr]
+    assert checks.count("quarter_change") >= 2  # the jumps, found in both
+    assert sum(1 for report in batched if report[4]) == 7  # one current per region and quarter
+    close_engine(alone.effective_database_url)
