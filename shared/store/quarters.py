@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,24 +56,15 @@ class NewReport:
 
 def new_report(report_id: int, key: str, document: ReportDocument) -> NewReport:
     """What the cross-quarter checks need of a report about to be stored, from its document."""
-    rows: dict[str, Counts] = {}
-    names: dict[str, str] = {}
     register_location = document.register.location if document.register else None
     locations: dict[str, Any] = {"register": _plain(register_location)}
     for row in document.rows:
         locations[row.municipality] = _plain(row.location)
         if row.municipality_code:
             locations[row.municipality_code] = _plain(row.location)
-        row_key = row.municipality_code or name_key(row.municipality)
-        rows[row_key] = Counts(municipal_with_profile=row.municipal_with_profile,
-                               municipal_without_profile=row.municipal_without_profile,
-                               uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
-                               total=row.total)
-        names[row_key] = row.municipality
     register = document.register.size if document.register else None
     return NewReport(report_id, key, document.period.year, document.period.quarter, register,
-                     QuarterFigures(period=document.period, rows=rows, names=names, register_size=register),
-                     locations)
+                     _figures(document.period, register, document.rows), locations)
 
 
 def _plain(location: Location | None) -> dict[str, Any] | None:
@@ -153,7 +145,9 @@ class KnownReports:
     def figures(self, report_id: int) -> QuarterFigures | None:
         found = self._figures.get(report_id)
         if found is None and report_id in self._rows:
-            found = self._figures[report_id] = _figures(*self._rows.pop(report_id))
+            report, rows = self._rows.pop(report_id)
+            found = self._figures[report_id] = _figures(Period(year=report.year, quarter=report.quarter),
+                                                        report.register_size, rows)
         return found
 
     def stored(self, group: Group, versions: list[Any], new: NewReport) -> None:
@@ -163,7 +157,8 @@ class KnownReports:
         self._figures[new.report_id] = new.figures
 
 
-def _figures(report: Any, rows: list[Any]) -> QuarterFigures:
+def _figures(period: Period, register_size: int | None, rows: Iterable[Any]) -> QuarterFigures:
+    """A report reduced to what the cross-quarter checks compare (rows: contract rows or stored ones)."""
     counts: dict[str, Counts] = {}
     names: dict[str, str] = {}
     for row in rows:
@@ -173,8 +168,7 @@ def _figures(report: Any, rows: list[Any]) -> QuarterFigures:
                              uwv_with_profile=row.uwv_with_profile, uwv_without_profile=row.uwv_without_profile,
                              total=row.total)
         names[key] = row.municipality
-    return QuarterFigures(period=Period(year=report.year, quarter=report.quarter), rows=counts, names=names,
-                          register_size=report.register_size)
+    return QuarterFigures(period=period, rows=counts, names=names, register_size=register_size)
 
 
 def previous_period(year: int, quarter: int) -> tuple[int, int]:
@@ -271,7 +265,8 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
 def figures_of(connection: Connection, report_id: int) -> QuarterFigures:
     """A stored report reduced to what the cross-quarter checks compare."""
     report = connection.execute(_REPORT, {"report_id": report_id}).one()
-    return _figures(report, list(connection.execute(_ROWS_OF, {"report_id": report_id})))
+    return _figures(Period(year=report.year, quarter=report.quarter), report.register_size,
+                    connection.execute(_ROWS_OF, {"report_id": report_id}))
 
 
 def _locations(connection: Connection, report_id: int, register_location: str | None) -> dict[str, Any]:
