@@ -1,23 +1,17 @@
-"""kombu's Redis transport, with two fixes.
+"""kombu's Redis transport, with one fix: a worker that loses Redis with jobs in progress no longer dies.
 
-1. One synchronous client per channel instead of one per command. kombu builds a new `redis.Redis`
-   object for every publish, every acknowledgement and every unacked-message record; with redis-py 5
-   and later that construction (a case-insensitive dict of ~170 response callbacks,
-   redis/redis-py#3624) costs about as much as the command itself: 0.1 ms of CPU per file in the
-   watcher and twice that in the worker's main process. A client object holds no connection of its
-   own (each command checks one out of the channel's pool), so one per channel and pool is safe to
-   share.
-2. A worker that loses Redis with jobs in progress no longer dies. Celery closes the connection; the
-   channel's close puts its unacknowledged messages back and needs a new connection pool for that,
-   but kombu 5.7 has cleared the transport's connection details by then, and building the pool
-   raises AttributeError ('NoneType' object has no attribute 'hostname'), which nobody catches:
-   "Unrecoverable error", the worker exits. The channel keeps the details it was opened with; the
-   restore then meets the real condition (Redis down: a connection error, which kombu ignores on
-   close, and Celery reconnects). Upstream: the same AttributeError from `_connparams` on a channel
-   closed after its connection, celery/kombu#582, and from `restore_unacked` at shutdown, celery/kombu#970.
+Celery closes the connection; the channel's close puts its unacknowledged messages back and needs a new
+connection pool for that, but kombu 5.7 has cleared the transport's connection details by then, and
+building the pool raises AttributeError ('NoneType' object has no attribute 'hostname'), which nobody
+catches: "Unrecoverable error", the worker exits. The channel keeps the details it was opened with; the
+restore then meets the real condition (Redis down: a connection error, which kombu ignores on close, and
+Celery reconnects). Upstream: the same AttributeError from `_connparams` on a channel closed after its
+connection, celery/kombu#582, and from `restore_unacked` at shutdown, celery/kombu#970.
 
-Both reach into kombu's private channel API: services/versions.py refuses to start on a kombu or
-Celery release other than the tested one (pinned in pyproject.toml and the lock files)."""
+It reaches into kombu's private channel API: services/versions.py refuses to start on a kombu or Celery
+release other than the tested one (pinned in pyproject.toml and the lock files). (An earlier second fix,
+one synchronous client per channel instead of one per command, redis/redis-py#3624, went with batches:
+a batch of files is one message, so the per-message cost it saved no longer counts.)"""
 
 from __future__ import annotations
 
@@ -28,7 +22,6 @@ from kombu.transport import redis as kombu_redis
 
 
 class Channel(kombu_redis.Channel):
-    _sync_client: Any = None
     _opened_with: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,22 +38,14 @@ class Channel(kombu_redis.Channel):
         finally:
             transport.client = None
 
-    def _create_client(self, asynchronous: bool = False) -> Any:
-        if asynchronous:
-            return super()._create_client(asynchronous=True)
-        client = self._sync_client
-        if client is None or client.connection_pool is not self.pool:  # a new pool after a reconnect
-            client = self._sync_client = super()._create_client()
-        return client
-
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
 
 
 def install_redis_transport() -> None:
-    """Make `redis://` and `redis+socket://` broker URLs use this module's Transport, with both fixes
-    (in this process; the watcher's producer and the worker call it before they connect)."""
+    """Make `redis://` and `redis+socket://` broker URLs use this module's Transport, with its fix (in
+    this process; the watcher's producer and the worker call it before they connect)."""
     name = f"{__name__}:Transport"
     if kombu_transport.TRANSPORT_ALIASES.get("redis") != name:
         kombu_transport.TRANSPORT_ALIASES["redis"] = name

@@ -1,10 +1,10 @@
 """The libraries whose internals this project patches, and the releases it was tested with.
 
-services/kombu_redis.py replaces kombu's Redis channel (redis/redis-py#3624: a client per command;
-and kombu 5.7's restore of unacknowledged messages crashing with "'NoneType' object has no attribute
-'hostname'" after a lost connection), and services/worker/timers.py edits kombu's timer heap and adds a
-Celery bootstep. Another release may have moved what those patches touch: refuse to start, with one
-line, rather than run half-patched. pyproject.toml pins the same ranges."""
+services/kombu_redis.py replaces kombu's Redis channel (kombu 5.7's restore of unacknowledged messages
+crashing with "'NoneType' object has no attribute 'hostname'" after a lost connection; celery/kombu#582,
+#970). Another release may have moved what that patch touches: refuse to start, with one line, rather
+than run half-patched. Celery is held to the series it was tested with beside that kombu.
+pyproject.toml pins the same ranges."""
 
 from __future__ import annotations
 
@@ -36,5 +36,5 @@ def check_patched_libraries() -> None:
     """Raise UntestedVersion (one line) when kombu or Celery is not the tested release."""
     problems = untested_versions()
     if problems:
-        raise UntestedVersion(f"{'; '.join(problems)}: services/kombu_redis.py and services/worker/timers.py "
-                              "patch their internals; install from requirements/runtime.lock")
+        raise UntestedVersion(f"{'; '.join(problems)}: services/kombu_redis.py patches their internals; "
+                              "install from requirements/runtime.lock")

@@ -10,7 +10,6 @@ from celery import Celery, signals
 from services.kombu_redis import install_redis_transport
 from services.worker.heartbeat import WorkerHeartbeat
 from services.worker.pipeline import warm_up_documents
-from services.worker.timers import SweepCancelledTimers
 from shared import events
 from shared.config import Settings
 from shared.files import ignore_lease_break_signal
@@ -20,7 +19,6 @@ from shared.parsing.selfcheck import check_parsers
 from shared.store.db import dispose_engines, require_current_schema
 
 app = Celery("klantprofielen", include=["services.worker.tasks"])
-app.steps["worker"].add(SweepCancelledTimers)
 app.steps["worker"].add(WorkerHeartbeat)
 _state: dict[str, Any] = {}
 log = get_logger("klantprofielen.worker")
