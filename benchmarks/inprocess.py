@@ -1,6 +1,7 @@
-"""In one process, no queue: the parse cost per format, and the floor (parse + reconcile + store with
+"""In one process, no queue: the parse cost per format, the floor (parse + reconcile + store with
 `services.worker.pipeline.ingest_file`: claim, read, parse, decide, commit, dispose; files in a temporary
-inbox) on SQLite and PostgreSQL."""
+inbox) on SQLite and PostgreSQL, and the same files in batches as a worker takes them (the stages per
+report, the store among them)."""
 
 from __future__ import annotations
 
@@ -60,11 +61,12 @@ def parse_cost(files: Sequence[CorpusFile], per_kind: int) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _timed_stages() -> Iterator[dict[str, list[float]]]:
-    from services.worker import pipeline
+def _timed_stages(names: Sequence[str] = STAGES) -> Iterator[dict[str, list[float]]]:
+    """Wrap the pipeline's functions with timers, where the pipeline and the task look them up."""
+    from services.worker import pipeline, tasks
 
     timings: dict[str, list[float]] = defaultdict(list)
-    originals = {name: getattr(pipeline, name) for name in STAGES}
+    originals = {name: getattr(pipeline, name) for name in names}
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -75,13 +77,18 @@ def _timed_stages() -> Iterator[dict[str, list[float]]]:
                 timings[name].append((time.perf_counter() - start) * 1000)
         return wrapper
 
+    modules = (pipeline, tasks)
     for name, function in originals.items():
-        setattr(pipeline, name, timed(name, function))
+        for module in modules:
+            if getattr(module, name, None) is function:
+                setattr(module, name, timed(name, function))
     try:
         yield timings
     finally:
         for name, function in originals.items():
-            setattr(pipeline, name, function)
+            for module in modules:
+                if hasattr(module, name):
+                    setattr(module, name, function)
 
 
 @contextlib.contextmanager
@@ -147,3 +154,54 @@ def postgres_schema(dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# What a worker does with a job of claims (services/worker/tasks.py Batch.run), by stage: functions it
+# looks up in the pipeline module at call time. `commit` is the write: from waiting for the turn (SQLite)
+# to the commit, so the store of the batch's reports; `dispose` (moves, fsyncs, log lines) follows it.
+BATCH_STAGES = ("read_claims", "parse_report", "build_document", "report_record", "_prechecked",
+                "commit_and_dispose", "_dispose_batch")
+
+
+def batches(files: Sequence[CorpusFile], database_url: str | None, workdir: Path, *,
+            batch_files: int = 50) -> dict[str, Any]:
+    """Reports per second, and ms per report by stage, of the worker's path for a job of `batch_files`
+    claims, in this process (claiming is not timed: it is the watcher's)."""
+    from services.worker.tasks import Batch
+    from shared.attempts import AttemptLedger
+    from shared.claims import WorkFolder, claim_file
+    from shared.store.tables import utcnow
+
+    inbox, data = workdir / "inbox", workdir / "data"
+    inbox.mkdir(parents=True)
+    for item in files:
+        shutil.copyfile(item.path, inbox / item.name)
+    settings = Settings(inbox=inbox, data_dir=data, database_url=database_url)
+    url = settings.effective_database_url
+    work = WorkFolder.of_inbox(inbox)
+    work.ensure()
+    outcomes: Counter[str] = Counter()
+    try:
+        with _logs_to(workdir / "pipeline.log"):
+            upgrade_schema(url)
+            claims = [info.claim for item in files
+                      if (info := claim_file(inbox / item.name, work, dropped_at=utcnow())) is not None]
+            with _timed_stages(BATCH_STAGES) as stages:
+                start = time.perf_counter()
+                for first in range(0, len(claims), batch_files):
+                    structlog.contextvars.clear_contextvars()
+                    batch = Batch(settings=settings, work=work, ledger=AttemptLedger(work.attempts))
+                    batch.run(claims[first:first + batch_files])
+                    outcomes.update(batch.ended.values())
+                seconds = time.perf_counter() - start
+    finally:
+        structlog.contextvars.clear_contextvars()
+        close_engine(url)
+    per_report = {name: round(sum(values) / len(files), 3) for name, values in stages.items()}
+    per_report["store"] = round(per_report.pop("commit_and_dispose", 0) - per_report.get("_dispose_batch", 0), 3)
+    per_report["dispose"] = per_report.pop("_dispose_batch", 0)
+    per_report["precheck"] = per_report.pop("_prechecked", 0)
+    per_report["other"] = round(seconds * 1000 / len(files) - sum(per_report.values()), 3)
+    return {"files": len(files), "batch_files": batch_files, "seconds": round(seconds, 3),
+            "reports_per_second": round(len(files) / seconds, 1), "outcomes": dict(outcomes),
+            "stages_ms_per_file": per_report}

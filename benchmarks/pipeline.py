@@ -28,7 +28,7 @@ from benchmarks.stats import machine
 
 QUICK = {"files": 24, "trickle": 8, "memory_jobs": 30, "parse_per_kind": 30, "repeat": 1}
 FULL = {"files": 2000, "trickle": 200, "memory_jobs": 10_000, "parse_per_kind": 300, "repeat": 3}
-SECTIONS = ("parse", "floor", "naive", "backfill", "pg-backfill", "trickle", "memory")
+SECTIONS = ("parse", "floor", "batches", "naive", "backfill", "pg-backfill", "trickle", "memory")
 DEFAULT_POSTGRES = os.environ.get("KLANTPROFIELEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         _step("parse cost")
         result["parse"] = inprocess.parse_cost(sets["mix"], args.parse_per_kind)
 
-    for section, measure in (("floor", inprocess.floor), ("naive", naive.naive_loop)):
+    for section, measure in (("floor", inprocess.floor), ("batches", inprocess.batches), ("naive", naive.naive_loop)):
         if section not in only:
             continue
         result[section] = {"sqlite": {}, "postgresql": {}}

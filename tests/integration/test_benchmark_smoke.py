@@ -80,6 +80,17 @@ def test_floor_stores_every_file_on_both_databases(result: dict[str, Any]) -> No
             assert stages["parse_report"] > 0 and stages["add_stored_report"] > 0
 
 
+def test_batches_store_every_file_on_both_databases_and_time_each_stage(result: dict[str, Any]) -> None:
+    files = result["config"]["files"]
+    for database in ("sqlite", "postgresql"):
+        for name in ("mix", "text"):
+            batches = result["batches"][database][name]
+            assert "error" not in batches, batches.get("error")
+            assert batches["outcomes"] == {"stored": files} and batches["reports_per_second"] > 0, (database, name)
+            stages = batches["stages_ms_per_file"]
+            assert all(stages[stage] > 0 for stage in ("read_claims", "parse_report", "store", "dispose")), stages
+
+
 def test_backfill_stores_every_file(result: dict[str, Any]) -> None:
     files = result["config"]["files"]
     assert set(result["backfill"]) == BACKFILLS
