@@ -8,7 +8,7 @@ import pytest
 
 from shared.config import Settings
 from tests.e2e.processes import Services, service_env
-from tests.faults.harness import Drops, PrivateRedis
+from tests.faults.harness import Drops, PrivateRedis, kill_all
 
 # Short clocks so that recovery paths run within a test: jobs of dead workers come back after the
 # visibility timeout, claims handed back (or lost with Redis) are offered again after reoffer_after.
@@ -47,7 +47,7 @@ def _rig(tmp_path: Path, url: str) -> Iterator[FaultRig]:
     try:
         yield made
     finally:
-        made.services.stop_all()
+        kill_all(made.services)
         made.redis.stop()
 
 
