@@ -19,6 +19,14 @@ FAULT_TIMINGS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every fault test is `slow` (pyproject.toml's markers): deselectable for a quick local run only."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.slow)
+
+
 @dataclass
 class FaultRig:
     settings: Settings
