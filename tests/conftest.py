@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -23,9 +24,26 @@ SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 MIDDEN_LIMBURG = SEEDS_DIR / "000_f3c2dd9af89e7b56.txt"
 WEST_BRABANT = SEEDS_DIR / "001_23d8ea5ce4f2f5b4.txt"
 
+
+
+def redis_of_this_process(url: str) -> str:
+    """The suite runs in several processes (pytest-xdist, pyproject.toml's addopts); each gets a Redis
+    database of its own so that one's workers, queues and heartbeats never show in another's tests: gw0
+    the database given, gw1 the one below it, and so on (15 stays free for test_ops_health's idle one)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    if index == 0:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - index
+    if database < 0:
+        raise RuntimeError(f"{url}: too low a database number for {index + 1} test processes (each takes one below it)")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 # Test servers; override to point the suite elsewhere.
 POSTGRES_DSN = os.environ.get("KLANTPROFIELEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("KLANTPROFIELEN_TEST_REDIS", "redis://127.0.0.1:6379/14")
+REDIS_URL = redis_of_this_process(os.environ.get("KLANTPROFIELEN_TEST_REDIS", "redis://127.0.0.1:6379/14"))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02,

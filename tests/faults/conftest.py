@@ -8,7 +8,7 @@ import pytest
 
 from shared.config import Settings
 from tests.e2e.processes import Services, service_env
-from tests.faults.harness import Drops, PrivateRedis
+from tests.faults.harness import Drops, PrivateRedis, kill_all
 
 # Short clocks so that recovery paths run within a test: jobs of dead workers come back after the
 # visibility timeout, claims handed back (or lost with Redis) are offered again after reoffer_after.
@@ -17,6 +17,14 @@ FAULT_TIMINGS = {
     "enqueue_backoff_max_seconds": "1", "visibility_timeout_seconds": "8", "task_time_limit_seconds": "4",
     "task_max_retries": "2",
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every fault test is `slow` (pyproject.toml's markers): deselectable for a quick local run only."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass
@@ -47,7 +55,7 @@ def _rig(tmp_path: Path, url: str) -> Iterator[FaultRig]:
     try:
         yield made
     finally:
-        made.services.stop_all()
+        kill_all(made.services)
         made.redis.stop()
 
 

@@ -99,6 +99,30 @@ def kill_hard(service: ServiceProcess, *, children_only: bool = False) -> None:
         service.process.wait()
 
 
+def kill_all(services: Services) -> None:
+    """A fault rig's teardown: SIGKILL every service with everything it started (a Celery worker's pool
+    processes, `run`'s children). Nothing after a fault test needs a clean stop, and a worker's warm
+    shutdown takes over two seconds; the clean stop is tested where it is the point (the e2e tests,
+    test_embedded_broker.py). Each process is stopped (SIGSTOP) before its children are listed, so none
+    can start another behind our back; then all are killed."""
+    for service in services.running:
+        if service.process.poll() is not None:
+            continue
+        tree, pending = [], [service.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            tree.append(pid)
+            pending.extend(child_pids(pid))
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        service.process.wait()
+
+
 @dataclass
 class Drops:
     """What the test put into the inbox: name -> bytes."""

@@ -19,7 +19,7 @@ from shared.store.tables import utcnow
 from tests.conftest import POSTGRES_DSN, wait_for
 from tests.faults import corpus
 from tests.faults.conftest import FaultRig, make_rig
-from tests.faults.harness import settle, start_pipeline
+from tests.faults.harness import kill_all, settle, start_pipeline
 from tests.faults.proxy import TcpProxy
 
 
@@ -107,7 +107,7 @@ def postgres_behind_proxy(tmp_path: Path) -> Iterator[tuple[FaultRig, TcpProxy]]
     try:
         yield made, proxy
     finally:
-        made.services.stop_all()
+        kill_all(made.services)
         made.redis.stop()
         proxy.stop()
         close_engine(url)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import POSTGRES_DSN, ROOT
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
 KINDS = {"pdf", "html", "text-tabs", "text-pdf-edition", "csv", "xlsx"}
 BACKFILLS = {"mix_default", "mix_concurrency_2", "text_default", "text_concurrency_2", "pg_text_default"}
