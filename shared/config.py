@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     batch_max_files: int = Field(default=50, ge=1)
     batch_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
 
-    # Pool processes of a worker; unset: usable cores + 1 (see effective_worker_concurrency).
+    # Pool processes of a worker; unset: one per usable core (see effective_worker_concurrency).
     worker_concurrency: int | None = Field(default=None, ge=1)
     task_time_limit_seconds: int = Field(default=300, ge=2)
     # Redis hands an unacknowledged job to another worker after this; keep it well above the time limit.
@@ -114,13 +114,14 @@ class Settings(BaseSettings):
 
     @property
     def effective_worker_concurrency(self) -> int:
-        """One pool process per usable core, plus one: a pool process spends part of each job
-        waiting (for the Celery main process, which makes three Redis round trips per job, and for
-        SQLite's write lock), and one more keeps the cores busy meanwhile. On 2 cores, 3 stored a text backfill
-        8-15% faster than 2, and 4 no faster than 3 (docs/benchmark.md)."""
+        """One pool process per usable core. With a Celery message per file, one more process kept the
+        cores busy while the others waited for the worker's main process; with batches (a message per up
+        to 50 files) that wait is gone, and on 2 cores 2 processes stored a backfill 8-19% faster than 3
+        (text SQLite 1075 against 963 reports/s, PostgreSQL 805 against 678, format mix 810 against 746;
+        docs/benchmark.md)."""
         if self.worker_concurrency:
             return self.worker_concurrency
-        return _usable_cores() + 1
+        return _usable_cores()
 
     @property
     def archive_dir(self) -> Path:

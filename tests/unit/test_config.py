@@ -9,9 +9,9 @@ import pytest
 from shared.config import Settings
 
 
-def test_worker_concurrency_defaults_to_usable_cores_plus_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_concurrency_defaults_to_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KLANTPROFIELEN_WORKER_CONCURRENCY", raising=False)
-    assert Settings().effective_worker_concurrency == len(os.sched_getaffinity(0)) + 1
+    assert Settings().effective_worker_concurrency == len(os.sched_getaffinity(0))
 
 
 def test_worker_concurrency_given_is_taken_as_is() -> None:
