@@ -105,7 +105,7 @@ def test_backfill_stores_every_file(result: dict[str, Any]) -> None:
         assert run["pool_processes"] >= 1 and run["cpu_ms_per_file_by_role"]["pool"] > 0, label
         assert run["exit_status"] == 0 and run["logs"]["not_json"] == 0, label
     assert result["backfill"]["mix_concurrency_2"]["pool_processes"] == 2
-    assert result["backfill"]["mix_default"]["pool_processes"] == len(os.sched_getaffinity(0)) + 1
+    assert result["backfill"]["mix_default"]["pool_processes"] == len(os.sched_getaffinity(0))  # one per core
     assert result["backfill"]["pg_text_default"]["database"] == "postgresql"
 
 
