@@ -48,3 +48,10 @@ def test_other_databases_take_no_turn() -> None:
     with writer_turn("postgresql+psycopg://postgres@127.0.0.1:5432/test"), \
             writer_turn("postgresql+psycopg://postgres@127.0.0.1:5432/test"):
         pass  # no lock, so nesting does not wait
+
+
+def test_without_a_lock_file_the_turn_is_sqlites_own(tmp_path: Path) -> None:
+    """A folder the process may not create in (here: one that is not there) leaves SQLite's lock alone."""
+    with writer_turn(f"sqlite:///{tmp_path / 'missing' / 'klantprofielen.db'}"):
+        pass
+    assert not (tmp_path / "missing").exists()
