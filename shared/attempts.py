@@ -95,12 +95,8 @@ class AttemptLedger:
         return self.directory / f"{BATCH_PREFIX}{digest}"
 
     def _write_batch(self, claims: list[str]) -> None:
-        path = self._batch_path(claims)
-        try:
-            path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
-        except FileNotFoundError:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
+        # Whole or not at all: the watcher's sweep (remove_ended_batches) reads marks while jobs run.
+        self._replace(self._batch_path(claims).name, json.dumps({"claims": claims}))
 
     def fail(self, claim: str, reason: str) -> AttemptRecord:
         """Count a failure of the file itself; returns the record with it."""
@@ -131,14 +127,17 @@ class AttemptLedger:
             return AttemptRecord(running=True)
 
     def _write(self, claim: str, record: AttemptRecord) -> None:
-        path = self.directory / claim
-        partial = self.directory / f".{claim}.writing"
+        self._replace(claim, json.dumps(asdict(record)))
+
+    def _replace(self, name: str, text: str) -> None:
+        """Write a file of the folder under a partial name, then rename it into place."""
+        partial = self.directory / f".{name}.writing"
         try:
-            partial.write_text(json.dumps(asdict(record)), encoding="utf-8")
+            partial.write_text(text, encoding="utf-8")
         except FileNotFoundError:
             self.directory.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps(asdict(record)), encoding="utf-8")
-        os.replace(partial, path)
+            partial.write_text(text, encoding="utf-8")
+        os.replace(partial, self.directory / name)
 
 
 def _after_death(record: AttemptRecord) -> AttemptRecord:
