@@ -17,7 +17,8 @@ from tests.faults.harness import child_pids, kill_hard, settle, start_pipeline
 
 def test_worker_killed_mid_jobs_loses_and_doubles_nothing(rig: FaultRig) -> None:
     worker, _ = start_pipeline(rig.services)
-    names = {f"report-{i:03d}.txt" for i in range(80)}
+    # Enough files that the second kill still finds some in flight: batches store 80 in well under a second.
+    names = {f"report-{i:03d}.txt" for i in range(240)}
     for name in sorted(names):
         rig.drops.drop(name, corpus.valid_report(int(name[7:10])), staging=rig.staging)
     wait_for(lambda: rig.drops.handled() >= 10, timeout=30, message="ten files handled")
