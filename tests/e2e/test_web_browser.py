@@ -171,7 +171,8 @@ def test_region_chart_draws_one_series_per_municipality_and_switches_counts(page
 def test_files_and_alerts_pages(page: object, base_url: str, tmp_path: Path) -> None:
     page.goto(base_url + "/files")  # type: ignore[attr-defined]
     page.select_option("select[name=outcome]", "quarantined")  # type: ignore[attr-defined]
-    page.click("form.filters button")  # type: ignore[attr-defined]
+    with page.expect_navigation():  # type: ignore[attr-defined]  # read the filtered page, not the one it replaces
+        page.click("form.filters button")  # type: ignore[attr-defined]
     rows = page.locator("#deliveries tbody tr").all_inner_texts()  # type: ignore[attr-defined]
     assert len(rows) == 1 and "notes.txt\tquarantined\tnot a report table" in rows[0]
     page.goto(base_url + "/files")  # type: ignore[attr-defined]
