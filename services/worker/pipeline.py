@@ -500,7 +500,10 @@ def _delivery(session: Session, received: ReceivedFile, *, outcome: Outcome, rea
     others); returns it as recorded."""
     values = delivery_values(received, outcome=outcome.value, reason=reason, path=path, report_id=report_id,
                              source_file_id=source_id)
-    add_deliveries(session=session, deliveries=[values]) if deliveries is None else deliveries.append(values)
+    if deliveries is None:
+        add_deliveries(session=session, deliveries=[values])
+    else:
+        deliveries.append(values)
     return Delivery.model_construct(claim=received.claim, name=received.name, outcome=outcome.value, reason=reason,
                                     path=path, report_id=report_id, source_file_id=source_id, sha256=received.sha256)
 

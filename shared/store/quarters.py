@@ -104,15 +104,14 @@ class KnownReports:
     of the quarters before (the baselines). The batch's own stores keep it up to date (`stored`); it is
     only valid inside the transaction that read it, while that transaction holds the regions' locks."""
 
-    def __init__(self, versions: dict[Group, list[Any]], figures: dict[int, QuarterFigures]) -> None:
+    def __init__(self, versions: dict[Group, list[Any]], rows: dict[int, tuple[Any, list[Any]]]) -> None:
         self._versions = versions
-        self._figures = figures
-        self._rows: dict[int, tuple[Any, list[Any]]] = {}  # baselines' report and rows, made figures when asked
+        self._rows = rows  # baselines' report and rows, made figures when asked
+        self._figures: dict[int, QuarterFigures] = {}
 
     @classmethod
     def read(cls, connection: Connection, groups: list[Group]) -> KnownReports:
-        wanted = {near for group in groups for near in (
-            (group[0], *previous_period(group[1], group[2])), group, (group[0], *next_period(group[1], group[2])))}
+        wanted = {near for group in groups for near in neighbours(group)}
         versions: dict[Group, list[Any]] = {group: [] for group in wanted}
         if wanted:
             found = connection.execute(_VERSIONS_IN, {
@@ -122,16 +121,13 @@ class KnownReports:
                 group = (row.region_key, row.year, row.quarter)
                 if group in versions:
                     versions[group].append(row)
-        known = cls(versions, {})
-        baselines = {known.current((group[0], *previous_period(group[1], group[2]))) for group in groups}
-        wanted_ids = sorted(report_id for report_id in baselines if report_id is not None)
-        if wanted_ids:
-            reports = {row.id: row for rows in versions.values() for row in rows}
-            by_report: dict[int, list[Any]] = {report_id: [] for report_id in wanted_ids}
-            for found_row in connection.execute(_ROWS_IN, {"report_ids": wanted_ids}):
-                by_report[found_row.report_id].append(found_row)
-            known._rows = {report_id: (reports[report_id], rows) for report_id, rows in by_report.items()}
-        return known
+        # The baselines: the current reports of the quarters before the batch's.
+        baselines: dict[int, tuple[Any, list[Any]]] = {
+            row.id: (row, []) for group in groups for row in versions[neighbours(group)[0]] if row.is_current}
+        if baselines:
+            for found_row in connection.execute(_ROWS_IN, {"report_ids": sorted(baselines)}):
+                baselines[found_row.report_id][1].append(found_row)
+        return cls(versions, baselines)
 
     def covers(self, group: Group) -> bool:
         return group in self._versions
@@ -171,6 +167,12 @@ def _figures(period: Period, register_size: int | None, rows: Iterable[Any]) -> 
     return QuarterFigures(period=period, rows=counts, names=names, register_size=register_size)
 
 
+def neighbours(group: Group) -> tuple[Group, Group, Group]:
+    """A region's quarter with the one before and the one after it."""
+    region, year, quarter = group
+    return (region, *previous_period(year, quarter)), group, (region, *next_period(year, quarter))
+
+
 def previous_period(year: int, quarter: int) -> tuple[int, int]:
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
@@ -191,8 +193,7 @@ def check_new(connection: Connection, new: NewReport, *, thresholds: CrossQuarte
     period = Period(year=new.year, quarter=new.quarter)
     if baseline is None:
         return Recheck(new.report_id, period, None, None, (), ())
-    previous = (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
-    result = check_against_previous(previous, new.figures, thresholds)
+    result = check_against_previous(_baseline_figures(connection, baseline, known), new.figures, thresholds)
     findings = tuple(contract_finding(finding, new.locations) for finding in result.findings)
     return Recheck(new.report_id, period, baseline, result.compared_with, findings, findings,
                    tuple(result.mergers))
@@ -246,8 +247,8 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
     if baseline is None:
         connection.execute(_SET_BASELINE, {"report_id": report_id, "b_baseline": None, "b_mergers": None})
         return Recheck(report_id, Period(year=report.year, quarter=report.quarter), None, None, (), ())
-    previous = (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
-    result = check_against_previous(previous, figures_of(connection, report_id), thresholds)
+    result = check_against_previous(_baseline_figures(connection, baseline, known), figures_of(connection, report_id),
+                                    thresholds)
     locations = _locations(connection, report_id, report.register_location)
     findings = tuple(contract_finding(finding, locations) for finding in result.findings)
     if findings:
@@ -260,6 +261,11 @@ def recheck(connection: Connection, *, report_id: int, thresholds: CrossQuarterT
                                        "b_mergers": values["mergers"]})
     alerts = tuple(f for f in findings if (f.check, f.municipality_code or f.municipality, f.field) not in old)
     return dataclasses.replace(checked, new_findings=alerts)
+
+
+def _baseline_figures(connection: Connection, baseline: int, known: KnownReports | None) -> QuarterFigures:
+    """A baseline's figures: from what the batch read, else from the database."""
+    return (known.figures(baseline) if known is not None else None) or figures_of(connection, baseline)
 
 
 def figures_of(connection: Connection, report_id: int) -> QuarterFigures:

@@ -24,9 +24,8 @@ from shared.store.quarters import (
     check_new,
     finding_values,
     location_json,
+    neighbours,
     new_report,
-    next_period,
-    previous_period,
     recheck_after_store,
 )
 from shared.store.tables import Delivery, Report, SourceFile, utcnow
@@ -192,13 +191,12 @@ class FirstVersions:
     def takes(self, group: tuple[str, int, int]) -> bool:
         """Whether a new report of the group may wait in the queue (writing the queue first when the
         group touches a queued report)."""
-        region, year, quarter = group
-        neighbours = [(region, *previous_period(year, quarter)), group, (region, *next_period(year, quarter))]
-        if not all(self._known.covers(near) for near in neighbours):
+        around = neighbours(group)
+        if not all(self._known.covers(near) for near in around):
             return False
-        if any(near in self._groups for near in neighbours):
+        if any(near in self._groups for near in around):
             self.flush()
-        return not self._known.versions(group) and self._known.current(neighbours[2]) is None
+        return not self._known.versions(group) and self._known.current(around[2]) is None
 
     def add(self, queued: QueuedReport) -> QueuedReport:
         self._queue.append(queued)
@@ -220,16 +218,11 @@ class FirstVersions:
         for item, source_id, report_id in zip(queue, source_ids, report_ids, strict=True):
             item.source_file_id, item.report_id = source_id, report_id
             item.checked = dataclasses.replace(item.checked, report_id=report_id)
-            rows += [{**row, "report_id": report_id} for row in item.record.rows]
-            findings += [{**finding, "report_id": report_id} for finding in item.record.findings]
-            findings += [finding_values(report_id, finding, against_report_id=item.checked.baseline_report_id)
-                         for finding in item.checked.findings]
-            self._known.stored(item.group, [SimpleNamespace(id=report_id, pinned_at=None, **{
-                column: item.values[column] for column in _VERSION_COLUMNS})],
-                dataclasses.replace(item.record.new, report_id=report_id))
-        connection.execute(_INSERT["report_row"], rows)
-        if findings:
-            connection.execute(_INSERT["finding"], findings)
+            rows += _rows_of_report(item.record, report_id)
+            findings += _findings_of_report(item.record, item.checked, report_id)
+            self._known.stored(item.group, [_inserted_version(report_id, item.values)],
+                               dataclasses.replace(item.record.new, report_id=report_id))
+        _insert_rows_and_findings(connection, rows, findings)
 
 
 @dataclass(frozen=True)
@@ -324,7 +317,7 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
         "version_status": "superseded" if versions else "current",
         **baseline_values(checked),
     }
-    if queueing and not versions:
+    if queueing:
         assert queue is not None
         return StoreResult(report=None, queued=queue.add(QueuedReport(group_key, source, values, record, checked)))
     source_id = _inserted_id(connection.execute(_INSERT["source_file"], source))
@@ -332,14 +325,10 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     report_id = _inserted_id(connection.execute(_INSERT["report"], values))
     new = dataclasses.replace(record.new, report_id=report_id)
     checked = dataclasses.replace(checked, report_id=report_id)
-    connection.execute(_INSERT["report_row"], [{**row, "report_id": report_id} for row in record.rows])
-    findings = [{**finding, "report_id": report_id} for finding in record.findings]
-    findings += [finding_values(report_id, finding, against_report_id=checked.baseline_report_id)
-                 for finding in checked.findings]
-    if findings:
-        connection.execute(_INSERT["finding"], findings)
+    _insert_rows_and_findings(connection, _rows_of_report(record, report_id),
+                              _findings_of_report(record, checked, report_id))
     # The versions as they are now: those read above, and the one just inserted (not read back).
-    inserted = SimpleNamespace(id=report_id, pinned_at=None, **{column: values[column] for column in _VERSION_COLUMNS})
+    inserted = _inserted_version(report_id, values)
     if versions:
         change, settled = _settle(connection, group, now=now, new_id=report_id, rows=[*versions, inserted])
     else:
@@ -352,6 +341,29 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
                                    thresholds=thresholds, new=new, checked=checked, known=known)
     return StoreResult(report=Report.model_construct(id=report_id, **values), source_file_id=source_id,
                        version=change, rechecks=tuple(rechecks))
+
+
+def _rows_of_report(record: ReportRecord, report_id: int) -> list[dict[str, Any]]:
+    return [{**row, "report_id": report_id} for row in record.rows]
+
+
+def _findings_of_report(record: ReportRecord, checked: Recheck, report_id: int) -> list[dict[str, Any]]:
+    """The report's findings as rows: its reconciliation's and those against its previous quarter."""
+    return [{**finding, "report_id": report_id} for finding in record.findings] + [
+        finding_values(report_id, finding, against_report_id=checked.baseline_report_id)
+        for finding in checked.findings]
+
+
+def _insert_rows_and_findings(connection: Connection, rows: list[dict[str, Any]],
+                              findings: list[dict[str, Any]]) -> None:
+    connection.execute(_INSERT["report_row"], rows)
+    if findings:
+        connection.execute(_INSERT["finding"], findings)
+
+
+def _inserted_version(report_id: int, values: dict[str, Any]) -> SimpleNamespace:
+    """A version just inserted, as _SELECT_VERSIONS would read it (not read back)."""
+    return SimpleNamespace(id=report_id, pinned_at=None, **{column: values[column] for column in _VERSION_COLUMNS})
 
 
 def settle_versions(connection: Connection, group: dict[str, Any], *, now: datetime,
@@ -458,12 +470,6 @@ def _lock_group(session: Session, region: str, year: int, quarter: int) -> None:
         return
     key = f"{region}|{year}|{quarter}"
     session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})  # type: ignore[call-overload]
-
-
-def _insert_source(*, session: Session, received: ReceivedFile, status: str, reason: str | None,
-                   fmt: str | None, final_path: str, now: datetime) -> int:
-    return _inserted_id(session.connection().execute(_INSERT["source_file"], _source_values(
-        received=received, status=status, reason=reason, fmt=fmt, final_path=final_path, now=now)))
 
 
 def _source_values(*, received: ReceivedFile, status: str, reason: str | None, fmt: str | None, final_path: str,
