@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -59,36 +60,36 @@ def test_parse_cost_per_format(result: dict[str, Any]) -> None:
     assert parse["mismatches"] == 0
 
 
-def test_naive_loop_stores_every_file_on_both_databases(result: dict[str, Any]) -> None:
-    files = result["config"]["files"]
+def in_process_runs(result: dict[str, Any], section: str) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+    """Each database's run of each set in an in-process section ((database, set), run), none an error."""
     for database in ("sqlite", "postgresql"):
         for name in ("mix", "text"):
-            naive = result["naive"][database][name]
-            assert "error" not in naive, naive.get("error")
-            assert naive["outcomes"] == {"stored": files} and naive["reports_per_second"] > 0, (database, name)
+            run = result[section][database][name]
+            assert "error" not in run, run.get("error")
+            yield (database, name), run
+
+
+def test_naive_loop_stores_every_file_on_both_databases(result: dict[str, Any]) -> None:
+    files = result["config"]["files"]
+    for label, naive in in_process_runs(result, "naive"):
+        assert naive["outcomes"] == {"stored": files} and naive["reports_per_second"] > 0, label
 
 
 def test_floor_stores_every_file_on_both_databases(result: dict[str, Any]) -> None:
     files = result["config"]["files"]
-    for database in ("sqlite", "postgresql"):
-        for name in ("mix", "text"):
-            floor = result["floor"][database][name]
-            assert "error" not in floor, floor.get("error")
-            assert floor["files"] == files and floor["outcomes"] == {"stored": files}, (database, name)
-            assert floor["left_in_inbox"] == 0 and floor["reports_per_second"] > 0
-            stages = floor["stages_ms_per_file"]
-            assert stages["parse_report"] > 0 and stages["add_stored_report"] > 0
+    for label, floor in in_process_runs(result, "floor"):
+        assert floor["files"] == files and floor["outcomes"] == {"stored": files}, label
+        assert floor["left_in_inbox"] == 0 and floor["reports_per_second"] > 0
+        stages = floor["stages_ms_per_file"]
+        assert stages["parse_report"] > 0 and stages["add_stored_report"] > 0
 
 
 def test_batches_store_every_file_on_both_databases_and_time_each_stage(result: dict[str, Any]) -> None:
     files = result["config"]["files"]
-    for database in ("sqlite", "postgresql"):
-        for name in ("mix", "text"):
-            batches = result["batches"][database][name]
-            assert "error" not in batches, batches.get("error")
-            assert batches["outcomes"] == {"stored": files} and batches["reports_per_second"] > 0, (database, name)
-            stages = batches["stages_ms_per_file"]
-            assert all(stages[stage] > 0 for stage in ("read_claims", "parse_report", "store", "dispose")), stages
+    for label, batches in in_process_runs(result, "batches"):
+        assert batches["outcomes"] == {"stored": files} and batches["reports_per_second"] > 0, label
+        stages = batches["stages_ms_per_file"]
+        assert all(stages[stage] > 0 for stage in ("read_claims", "parse_report", "store", "dispose")), stages
 
 
 def test_backfill_stores_every_file(result: dict[str, Any]) -> None:
