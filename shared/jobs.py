@@ -67,7 +67,14 @@ def celery_config(settings: Settings, broker_url: str) -> dict[str, Any]:
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Off: a job running when Redis goes away finishes its files (the database does not need Redis);
+        # its acknowledgement is lost, so it comes back and finds them ended. Cancelling sends SIGTERM to
+        # the pool process the job *had*: it may have moved on to the next job, and the SystemExit the
+        # signal raises inside arbitrary code can be swallowed (pydantic wraps it), leaving the pool's
+        # result pipe torn and the worker dead ("Unrecoverable error: UnpicklingError"); seen in our
+        # outage test with batches. Celery's docs say never to terminate programmatically for this
+        # reason; https://github.com/celery/celery/issues/7185 is the same setting killing the worker.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_send_task_events": False,
         "enable_utc": True,
     }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import structlog
 from celery import Celery, signals
+from celery.exceptions import CPendingDeprecationWarning
 
 from services.kombu_redis import install_redis_transport
 from services.worker.heartbeat import WorkerHeartbeat
@@ -55,6 +57,14 @@ def worker_settings() -> Settings:
 def _keep_our_logging(**_: Any) -> None:
     # Connecting to this signal stops Celery from configuring logging itself.
     configure_logging("worker", worker_settings().log_format)
+
+
+@signals.celeryd_after_setup.connect
+def _quiet_the_cancel_warning(**_: Any) -> None:
+    # Raised at every loss of Redis because we let running jobs finish (shared/jobs.py says why); the
+    # loss itself is logged by Celery. Added here, after Celery's log setup puts "always" for its warnings.
+    warnings.filterwarnings("ignore", message=r"\s*In Celery 5\.1 we introduced an optional breaking change",
+                            category=CPendingDeprecationWarning)
 
 
 @signals.worker_process_init.connect
