@@ -114,14 +114,6 @@ def find_delivery(*, connection: Connection, claim: str) -> Delivery | None:
     return Delivery.model_construct(**found._mapping) if found is not None else None
 
 
-def add_delivery(*, session: Session, received: ReceivedFile, outcome: str, reason: str | None, path: str,
-                 report_id: int | None = None, source_file_id: int | None = None) -> None:
-    """Record how a delivered file ended (not committed). The unique claim makes a second commit of
-    the same delivery fail, which is how a redelivered job learns that its claim was committed."""
-    add_deliveries(session=session, deliveries=[delivery_values(
-        received, outcome=outcome, reason=reason, path=path, report_id=report_id, source_file_id=source_file_id)])
-
-
 def delivery_values(received: ReceivedFile, *, outcome: str, reason: str | None, path: str,
                     report_id: int | None = None, source_file_id: int | None = None) -> dict[str, Any]:
     """A delivery row, to insert with add_deliveries."""
@@ -133,7 +125,9 @@ def delivery_values(received: ReceivedFile, *, outcome: str, reason: str | None,
 
 
 def add_deliveries(*, session: Session, deliveries: list[dict[str, Any]]) -> None:
-    """Several deliveries in one statement (a batch's); an IntegrityError when any claim was committed."""
+    """Record how delivered files ended, in one statement (not committed). The unique claim makes a
+    second commit of the same delivery fail (IntegrityError), which is how a redelivered job learns that
+    its claim was committed."""
     if deliveries:
         session.connection().execute(_INSERT["delivery"], deliveries)
 

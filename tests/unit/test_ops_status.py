@@ -21,7 +21,7 @@ from shared.config import Settings
 from shared.documents import build_document, sha256_hex
 from shared.parsing import parse_report
 from shared.store.db import session_for
-from shared.store.service import ReceivedFile, add_delivery, add_stored_report
+from shared.store.service import ReceivedFile, add_deliveries, add_stored_report, delivery_values
 from shared.store.tables import Delivery, Report, SourceFile
 from tests import seed_variants
 
@@ -57,8 +57,8 @@ def populated(sqlite_url: str) -> dict[str, int]:
         for number in range(12):
             data = f"not a report {number}".encode()
             received = _received(data, f"junk-{number}.txt")
-            add_delivery(session=session, received=received, outcome="quarantined", reason=f"reason {number}",
-                         path=f"quarantine/{received.claim}")
+            add_deliveries(session=session, deliveries=[delivery_values(
+                received, outcome="quarantined", reason=f"reason {number}", path=f"quarantine/{received.claim}")])
             session.exec(update(Delivery).where(col(Delivery.claim) == received.claim)  # junk-0 is the newest
                          .values(committed_at=NOW - timedelta(hours=number + 1)))
         session.commit()
