@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from typing_extensions import TypedDict
 
 # "register" is a contract field name; pydantic warns that it shadows ABCMeta.register, which only
@@ -53,6 +53,9 @@ class LocationKeys(TypedDict, total=False):
     bbox: Sequence[float]  # a list in JSON
 
 
+_LOCATION_KEYS = ("line", "table_row", "sheet", "cell", "page", "bbox")
+
+
 class Location(_Frozen):
     """Where in its file a row, the TOTAAL AMR row or the footnote was read (only the keys of its format):
     text and CSV {line}; HTML {line, table_row}; spreadsheets {sheet, cell} (the cell of the name);
@@ -65,10 +68,14 @@ class Location(_Frozen):
     page: int | None = Field(default=None, ge=1)
     bbox: tuple[float, float, float, float] | None = None
 
-    @model_serializer(mode="wrap")
-    def _only_its_keys(self, handler: SerializerFunctionWrapHandler) -> LocationKeys:
+    @model_serializer(mode="plain")
+    def _only_its_keys(self) -> LocationKeys:
         """Printed and stored with the keys of its format only: {"line": 14}, not five nulls beside it."""
-        return cast(LocationKeys, {key: value for key, value in handler(self).items() if value is not None})
+        return self.as_keys()
+
+    def as_keys(self) -> LocationKeys:
+        """The keys of its format with their values (what model_dump gives, without its machinery)."""
+        return cast(LocationKeys, {key: value for key in _LOCATION_KEYS if (value := getattr(self, key)) is not None})
 
     def describe(self, label: str | None = None) -> str:
         """For people: 'page 2, row "Roermond"', 'line 14', 'Blad1!A7'."""

@@ -51,24 +51,21 @@ class NewReport:
     quarter: int
     register_size: int | None
     figures: QuarterFigures
-    locations: dict[str, Any]  # where each municipality's row (by code and name) and the footnote were read
+    # Where each municipality's row (by code and name) and the footnote were read: Locations, or their JSON.
+    locations: dict[str, Any]
 
 
 def new_report(report_id: int, key: str, document: ReportDocument) -> NewReport:
     """What the cross-quarter checks need of a report about to be stored, from its document."""
-    register_location = document.register.location if document.register else None
-    locations: dict[str, Any] = {"register": _plain(register_location)}
+    # The Locations as they are: only a finding turns the one it is about into JSON.
+    locations: dict[str, Any] = {"register": document.register.location if document.register else None}
     for row in document.rows:
-        locations[row.municipality] = _plain(row.location)
+        locations[row.municipality] = row.location
         if row.municipality_code:
-            locations[row.municipality_code] = _plain(row.location)
+            locations[row.municipality_code] = row.location
     register = document.register.size if document.register else None
     return NewReport(report_id, key, document.period.year, document.period.quarter, register,
                      _figures(document.period, register, document.rows), locations)
-
-
-def _plain(location: Location | None) -> dict[str, Any] | None:
-    return location.model_dump(mode="json", exclude_none=True) if location is not None else None
 
 
 @dataclass(frozen=True)
@@ -315,4 +312,4 @@ def finding_values(report_id: int, finding: Finding, *, against_report_id: int |
 
 def location_json(location: Location | None) -> str | None:
     """A location as stored: JSON of the keys its format has."""
-    return None if location is None else json.dumps(location.model_dump(exclude_none=True))
+    return None if location is None else json.dumps(location.as_keys())

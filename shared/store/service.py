@@ -55,6 +55,8 @@ _INSERT = {name: insert(table) for name, table in _TABLES.items()}
 # Several rows at once, their ids back in the order given (SQLAlchemy's "insertmanyvalues").
 _INSERT_SOURCES_RETURNING = insert(_SOURCES).returning(_SOURCES.c.id, sort_by_parameter_order=True)
 _INSERT_REPORTS_RETURNING = insert(_REPORTS).returning(_REPORTS.c.id, sort_by_parameter_order=True)
+# A row's values as its table row has them (read off the model: its validated fields are plain values).
+_ROW_COLUMNS = tuple(name for name in Row.model_fields if name != "location")
 # The results below are built with model_construct, which needs the mappers set up; no ORM query
 # may have run yet in this process to do that.
 configure_mappers()
@@ -252,8 +254,8 @@ def report_record(document: ReportDocument) -> ReportRecord:
         "totals_location": location_json(document.totals_location),
         "register_location": location_json(register.location if register else None),
     }
-    rows = [{"position": position, **row.model_dump(exclude={"location"}), "location": location_json(row.location)}
-            for position, row in enumerate(document.rows)]
+    rows = [{"position": position, **{name: getattr(row, name) for name in _ROW_COLUMNS},
+             "location": location_json(row.location)} for position, row in enumerate(document.rows)]
     return ReportRecord(key=key, figures_sha256=figures_sha256(document),
                         register=(register.size, register.percent_in_sonar) if register else None,
                         values=values, rows=rows, new=new_report(0, key, document),
