@@ -120,7 +120,8 @@ def render_text(result: dict[str, Any]) -> str:
         out.append(f"commit p50 by format: {t['commit_ms_median_by_format']}\n")
 
     if mem := result.get("memory"):
-        out.append(f"5. worker memory (main + pool, RSS/PSS MiB) over {mem['jobs']} jobs")
+        out.append(f"5. worker memory (main + pool, RSS/PSS MiB) over {mem['jobs']} jobs of one file each "
+                   f"({mem.get('jobs_received')} received by the worker)")
         out.append(_table(["jobs", "processes", "rss", "pss", "main rss", "pool rss"],
                           [[s["jobs"], s["processes"], s["rss_mib"], s["pss_mib"], s["main_rss_mib"],
                             " ".join(map(str, s["children_rss_mib"]))] for s in mem["samples"]]) + "\n")

@@ -164,8 +164,9 @@ def _full_pool_memory(worker: int, processes: int, timeout: float = 10.0) -> dic
 
 def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
            env: dict[str, str] | None = None) -> dict[str, Any]:
-    """A worker's RSS (main + pool children, from /proc) at start and after every batch of jobs."""
-    service = Service(root, env=env)
+    """A worker's RSS (main + pool children, from /proc) at start and after every tenth of the jobs: one
+    job per file (batch_max_files 1), so that every file costs the worker a whole job's work."""
+    service = Service(root, env={"KLANTPROFIELEN_BATCH_MAX_FILES": "1", **(env or {})})
     service.start()
     samples: list[dict[str, Any]] = []
     try:
@@ -190,7 +191,9 @@ def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
     finally:
         status = service.stop()
     start, warm, end = samples[0], samples[min(1, len(samples) - 1)], samples[-1]
-    return {"jobs": end["jobs"], "start_rss_mib": start["rss_mib"], "after_first_batch_rss_mib": warm["rss_mib"],
+    received = sum(1 for r in service.log_records() if str(r.get("event", "")).endswith("] received"))
+    return {"jobs": end["jobs"], "jobs_received": received, "start_rss_mib": start["rss_mib"],
+            "after_first_batch_rss_mib": warm["rss_mib"],
             "end_rss_mib": end["rss_mib"], "end_pss_mib": end["pss_mib"],
             "growth_from_start_percent": round(100 * (end["rss_mib"] / start["rss_mib"] - 1), 1),
             "growth_from_first_batch_percent": round(100 * (end["rss_mib"] / warm["rss_mib"] - 1), 1),

@@ -124,6 +124,7 @@ def test_worker_memory_over_the_jobs(result: dict[str, Any]) -> None:
     memory = result["memory"]
     jobs = result["config"]["memory_jobs"]
     assert memory["jobs"] == jobs and memory["stored"] == jobs and memory["all_stored"]
+    assert memory["jobs_received"] == jobs  # one job per file: the worker took as many jobs as files
     assert len(memory["samples"]) >= 2 and memory["samples"][0]["jobs"] == 0
     assert all(sample["rss_mib"] > 0 and sample["processes"] >= 2 for sample in memory["samples"])
     assert memory["start_rss_mib"] > 0 and memory["end_rss_mib"] > 0 and memory["exit_status"] == 0
