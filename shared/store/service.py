@@ -283,7 +283,7 @@ def add_stored_report(*, session: Session, received: ReceivedFile, document: Rep
     record = record or report_record(document)
     key, period = record.key, document.period
     if not locked:
-        _lock_region_period(session, key, document)
+        lock_groups(session, [(key, period.year, period.quarter)])
     connection = session.connection()
     group = {"region_key": key, "year": period.year, "quarter": period.quarter}
     group_key = (key, period.year, period.quarter)
@@ -413,7 +413,7 @@ def pin_report(*, session: Session, report_id: int, pinned: bool, by: str,
     if found is None:
         raise NoSuchReport(f"no report {report_id}")
     group = {"region_key": found.region_key, "year": found.year, "quarter": found.quarter}
-    _lock_group(session, found.region_key, found.year, found.quarter)
+    lock_groups(session, [(found.region_key, found.year, found.quarter)])
     now = utcnow()
     in_group = (_REPORTS.c.region_key == found.region_key) & (_REPORTS.c.year == found.year) & \
         (_REPORTS.c.quarter == found.quarter)
@@ -442,30 +442,35 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def _lock_region_period(session: Session, region: str, document: ReportDocument) -> None:
-    """Queue writers of one region and quarter behind each other (PostgreSQL; SQLite's BEGIN
-    IMMEDIATE already serialises all writers). The unique index stays the guarantee."""
-    _lock_group(session, region, document.period.year, document.period.quarter)
-
-
 def lock_groups(session: Session, groups: list[tuple[str, int, int]]) -> None:
-    """Take the locks of several regions and quarters at once (a batch), in one order for every
-    writer, so that two batches never wait for each other's locks in a cycle (PostgreSQL)."""
+    """Take the locks of the regions and quarters a write touches (a batch's, or one), in one order for
+    every writer, so that two writers never wait for each other's locks in a cycle (PostgreSQL).
+
+    A writer reads the current reports of the quarters before and after its own (the cross-quarter
+    checks) and may check the next one again: so it holds its own quarters exclusively and their
+    neighbours shared. Two writers of consecutive quarters then take turns, and the later one sees
+    the other's report; with only their own quarters locked, neither saw the other's uncommitted
+    report and the later quarter was never checked against the earlier one. Writers of quarters
+    further apart still run side by side."""
     if not groups or session.get_bind().dialect.name != "postgresql":
         return
-    keys = sorted({f"{region}|{year}|{quarter}" for region, year, quarter in groups})
-    session.connection().execute(_LOCK_GROUPS, {"keys": keys})
+    own = {_lock_key(group) for group in groups}
+    around = {_lock_key(near) for group in groups for near in neighbours(group)} - own
+    keys = sorted(own | around)
+    session.connection().execute(_LOCK_GROUPS, {"keys": keys, "exclusive": [key in own for key in keys]})
 
 
-_LOCK_GROUPS = text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
-                    "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS ordered")
+def _lock_key(group: tuple[str, int, int]) -> str:
+    region, year, quarter = group
+    return f"{region}|{year}|{quarter}"
 
 
-def _lock_group(session: Session, region: str, year: int, quarter: int) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    key = f"{region}|{year}|{quarter}"
-    session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})  # type: ignore[call-overload]
+# Each distinct lock once (keys of equal hash as one, exclusive if any is), in the order of their hashes.
+_LOCK_GROUPS = text(
+    "SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(h) ELSE pg_advisory_xact_lock_shared(h) END "
+    "FROM (SELECT hashtext(k) AS h, bool_or(x) AS exclusive "
+    "FROM unnest(CAST(:keys AS text[]), CAST(:exclusive AS boolean[])) AS t(k, x) "
+    "GROUP BY hashtext(k) ORDER BY h) AS ordered")
 
 
 def _source_values(*, received: ReceivedFile, status: str, reason: str | None, fmt: str | None, final_path: str,

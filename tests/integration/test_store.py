@@ -15,17 +15,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 from structlog.testing import capture_logs
 
 from services.worker.pipeline import ingest_file
 from shared.config import Settings
+from shared.documents import build_document, sha256_hex
 from shared.parsing import parse_report
 from shared.store import db
 from shared.store.migrate import current_revision, head_revision, upgrade_database
 from shared.store.queries import ReportFilter, consumer_rows
-from shared.store.tables import Report, utcnow
-from tests import seed_variants
+from shared.store.service import ReceivedFile, add_stored_report
+from shared.store.tables import Finding, Report, utcnow
+from tests import quarter_reports, seed_variants
 from tests.cli_helpers import klantprofielen
 
 
@@ -321,3 +323,52 @@ def test_reports_and_alerts_commands_filter(settings: Settings) -> None:
     upgraded = klantprofielen("db", "upgrade", env=env)
     head = head_revision()
     assert upgraded.returncode == 0 and upgraded.stdout.strip() == f"database at revision {head} (head {head})"
+
+
+def _received(data: bytes, name: str) -> ReceivedFile:
+    return ReceivedFile(claim=f"20260301T000000Z_000000000000_{name}", name=name, name_bytes=name.encode(),
+                        received_path=f"/inbox/{name}", size=len(data), sha256=sha256_hex(data), mtime_ns=None,
+                        dropped_at=None, received_at=utcnow())
+
+
+def test_consecutive_quarters_stored_at_once_are_checked_against_each_other(database_url: str) -> None:
+    """Two writers, one per quarter of a region, at the same time: the later quarter is checked against
+    the earlier one whichever way they interleave. Here the first quarter's writer holds its uncommitted
+    insert while the second's starts; had the second not waited for it (PostgreSQL, where a writer of a
+    quarter only locked that quarter), neither would have seen the other and the check was never made."""
+    rows = quarter_reports.midden_limburg_rows()
+    files = {quarter: quarter_reports.report(2024, quarter, rows if quarter == 1 else
+                                             {name: tuple(n * 3 for n in counts) for name, counts in rows.items()},
+                                             region=quarter_reports.MIDDEN_LIMBURG) for quarter in (1, 2)}
+
+    def store(session: Session, quarter: int) -> None:
+        name = f"q{quarter}.txt"
+        document = build_document(parse_report(files[quarter], name=name), path=name, sha256=sha256_hex(files[quarter]))
+        add_stored_report(session=session, received=_received(files[quarter], name), document=document,
+                          final_path=f"archive/{name}")
+
+    first_inserted, second_stored = threading.Event(), threading.Event()
+
+    def second_quarter() -> None:
+        first_inserted.wait(10)
+        with db.session_for(database_url) as session:
+            store(session, 2)
+            session.commit()
+        second_stored.set()
+
+    thread = threading.Thread(target=second_quarter)
+    thread.start()
+    with db.session_for(database_url) as session:
+        store(session, 1)
+        first_inserted.set()
+        second_stored.wait(1.0)  # the second writer's chance to finish without waiting for this one
+        session.commit()
+    thread.join(timeout=30)
+    assert second_stored.is_set()
+    with db.session_for(database_url) as session:
+        by_quarter = {r.quarter: r for r in session.exec(select(Report)).all()}
+        second = by_quarter[2]
+        changes = session.exec(select(Finding).where(Finding.report_id == second.id,
+                                                     Finding.check == "quarter_change")).all()
+    assert second.baseline_report_id == by_quarter[1].id
+    assert changes  # every count tripled
