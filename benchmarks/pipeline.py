@@ -138,6 +138,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 run_result[f"ratio_to_{reference}"] = round(run_result["reports_per_second"] / base, 3)
         run_result["runs_reports_per_second"] = rates
         run_result["all_runs_stored"] = all(r["all_stored"] for r in runs)
+        run_result["most_unchecked_against_previous"] = max(r["unchecked_against_previous"] for r in runs)
         result["backfill"][label] = run_result
 
     if "trickle" in only:

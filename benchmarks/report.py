@@ -37,6 +37,10 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     for label, limit in (("text_default", 1.0), ("mix_default", 0.8), ("pg_text_default", 1.0)):
         check(f"backfill {label.replace('_', ' ')} / naive loop", _get(result, "backfill", label, "ratio_to_naive"),
               limit, at_least=True, unit="x")
+    unchecked = [run["most_unchecked_against_previous"] for run in (result.get("backfill") or {}).values()
+                 if "most_unchecked_against_previous" in run]
+    check("backfill reports unchecked against a stored previous quarter (any run)",
+          max(unchecked) if unchecked else None, 0, at_least=False, unit="reports")
     check("trickle drop->commit p50", _get(result, "trickle", "commit_ms", "median"), 10, at_least=False, unit="ms")
     check("trickle drop->commit p99", _get(result, "trickle", "commit_ms", "p99"), 50, at_least=False, unit="ms")
     for fmt in ("text", "html"):
@@ -102,12 +106,13 @@ def render_text(result: dict[str, Any]) -> str:
     if result.get("backfill"):
         out.append("3. backfill: all files renamed into the inbox of `klantprofielen run` (pg_: on PostgreSQL)")
         out.append(_table(["run", "files", "pool", "jobs", "seconds", "reports/s", "all runs", "of floor", "of naive",
-                           "enqueued by s", "cpu ms/file: pool+worker+watcher+redis", "stored", "left"],
+                           "enqueued by s", "cpu ms/file: pool+worker+watcher+redis", "stored", "left", "unchecked"],
                           [[k, b["files"], b["pool_processes"], b.get("jobs"), b["seconds"], b["reports_per_second"],
                             "/".join(f"{r:.0f}" for r in b.get("runs_reports_per_second", [])),
                             f"{100 * b['ratio_to_floor']:.0f}%" if b.get("ratio_to_floor") else "",
                             f"{b['ratio_to_naive']:.2f}x" if b.get("ratio_to_naive") else "",
-                            b["last_enqueued_seconds"], _cpu(b), b["stored"], b["left_in_inbox"]]
+                            b["last_enqueued_seconds"], _cpu(b), b["stored"], b["left_in_inbox"],
+                            b.get("most_unchecked_against_previous")]
                            for k, b in result["backfill"].items() if "error" not in b]) + "\n")
 
     if t := result.get("trickle"):

@@ -23,7 +23,8 @@ def _outcome(service: Service, expected: int) -> dict[str, Any]:
     total, stored = service.counts()
     return {"rows": total, "stored": stored, "quarantined": total - stored, "expected": expected,
             "all_stored": stored == expected, "left_in_inbox": service.inbox_count(),
-            "archived": service.archive_count(), "findings": service.finding_count()}
+            "archived": service.archive_count(), "findings": service.finding_count(),
+            "unchecked_against_previous": service.unchecked_count()}
 
 
 def _cpu_use(before: dict[str, float], after: dict[str, float], files: int, seconds: float) -> dict[str, Any]:

@@ -184,6 +184,14 @@ class Service:
         row = self._one("SELECT dropped_at, committed_at FROM delivery WHERE name = ?", name)
         return (_utc(row[0]), _utc(row[1])) if row and row[0] else None
 
+    def unchecked_count(self) -> int:
+        """Current reports not checked against the current report of their region's previous quarter,
+        though one is stored (after a backfill there should be none, whatever order the files took)."""
+        return int(self._one(
+            "SELECT count(*) FROM report r JOIN report p ON p.region_key = r.region_key AND p.is_current "
+            "AND p.year * 4 + p.quarter = r.year * 4 + r.quarter - 1 "
+            "WHERE r.is_current AND (r.baseline_report_id IS NULL OR r.baseline_report_id <> p.id)")[0])
+
     def finding_count(self) -> int:
         return int(self._one("SELECT coalesce(sum(finding_count), 0) FROM report")[0])
 

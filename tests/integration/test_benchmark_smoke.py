@@ -98,6 +98,7 @@ def test_backfill_stores_every_file(result: dict[str, Any]) -> None:
     for label, run in result["backfill"].items():
         assert run["files"] == files and run["stored"] == files and run["rows"] == files, label
         assert run["all_stored"] and run["all_runs_stored"] and run["quarantined"] == 0, label
+        assert run["most_unchecked_against_previous"] == 0, label
         assert run["left_in_inbox"] == 0 and run["archived"] == files and run["findings"] == 0, label
         # One file_enqueued line per claim; a job may carry several claims (a batch).
         assert run["enqueued"] == files and 1 <= run["task_runtime_ms"]["count"] <= files, label
