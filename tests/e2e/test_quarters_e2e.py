@@ -121,3 +121,47 @@ def test_cross_quarter_checks_in_both_arrival_orders(running: tuple[ServiceProce
     assert missing["compared_with"] == {"year": 2015, "quarter": 4} and missing["municipality_code"] == "GM0988"
     assert {"expected", "actual", "region", "region_code", "file", "sha256", "task_id"} <= set(missing)
     assert not [line for line in worker.log_lines() if line["event"] == "reconciliation_failed"]
+
+
+def test_a_burst_of_consecutive_quarters_on_two_workers_checks_every_quarter(
+        tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    """Twelve quarters of two regions dropped at once, taken by two worker processes in jobs of two
+    files on PostgreSQL: jobs with consecutive quarters of a region run side by side, and every quarter
+    ends checked against the one before it (a writer used to lock only its own quarter; neither of two
+    such writers then saw the other's report, and the later quarter stayed unchecked)."""
+    inbox = tmp_path / "inbox"
+    env = service_env(inbox=str(inbox), data_dir=str(tmp_path / "data"), database_url=postgres_url,
+                      broker_url=redis_url, settle_seconds="0.2", rescan_seconds="1", batch_max_files="2")
+    (tmp_path / "logs").mkdir()
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    regions = {"ml": (MIDDEN_LIMBURG, midden_limburg_rows()),
+               "zl": (ZUID_LIMBURG, {"Sittard-Geleen": (40, 300, 700, 90), "Heerlen": (30, 200, 500, 60)})}
+    names = []
+    for quarter_index in range(12):
+        year, quarter = 2021 + quarter_index // 4, quarter_index % 4 + 1
+        for label, (region, rows) in regions.items():
+            name = f"{label}-{year}q{quarter}.txt"
+            (staged / name).write_bytes(report(year, quarter, rows, region=region))
+            names.append(name)
+    services = Services(env=env, logs_dir=tmp_path / "logs")
+    try:
+        services.start("worker", "--concurrency", "2", ready_event="ready.")
+        services.start("watch", ready_event="watcher_started")
+        for name in names:
+            os.rename(staged / name, inbox / name)
+
+        def all_stored() -> bool:
+            with session_for(postgres_url) as session:
+                return len(session.exec(select(Delivery)).all()) == len(names)
+
+        wait_for(all_stored, timeout=60, message="every quarter to be stored")
+    finally:
+        services.stop_all()
+    with session_for(postgres_url) as session:
+        current = {(r.region_key, r.year, r.quarter): r for r in session.exec(select(Report)).all() if r.is_current}
+    assert len(current) == len(names)
+    unchecked = [(key, r.baseline_report_id) for (key, year, quarter), r in current.items()
+                 if (previous := current.get((key, *((year, quarter - 1) if quarter > 1 else (year - 1, 4)))))
+                 is not None and r.baseline_report_id != previous.id]
+    assert unchecked == []
