@@ -53,9 +53,6 @@ class LocationKeys(TypedDict, total=False):
     bbox: Sequence[float]  # a list in JSON
 
 
-_LOCATION_KEYS = ("line", "table_row", "sheet", "cell", "page", "bbox")
-
-
 class Location(_Frozen):
     """Where in its file a row, the TOTAAL AMR row or the footnote was read (only the keys of its format):
     text and CSV {line}; HTML {line, table_row}; spreadsheets {sheet, cell} (the cell of the name);
@@ -88,6 +85,9 @@ class Location(_Frozen):
         if self.table_row is not None:  # an HTML row the parser made up: no source line of its own
             return f"table row {self.table_row}"
         return "unknown"
+
+
+_LOCATION_KEYS = tuple(Location.model_fields)  # in the order model_dump gives them
 
 
 class Row(_Frozen):
