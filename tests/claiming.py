@@ -1,9 +1,14 @@
-"""Claiming a file as the watcher would, for tests that hand a claim to the worker's code themselves."""
+"""Claiming a file as the watcher would, and what the worker knows of a delivered file, for tests that hand
+them to the worker's or the store's code themselves."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.claims import WorkFolder, claim_file
 from shared.config import Settings
+from shared.documents import sha256_hex
+from shared.store.service import ReceivedFile
 from shared.store.tables import utcnow
 
 
@@ -16,3 +21,10 @@ def claimed(settings: Settings, name: str, data: bytes) -> tuple[WorkFolder, str
     info = claim_file(settings.inbox / name, work, dropped_at=utcnow())
     assert info is not None
     return work, info.claim
+
+
+def received_file(data: bytes, name: str, *, received_at: datetime) -> ReceivedFile:
+    """A delivered file of these bytes under this name, as the store takes it (a claim of its own)."""
+    return ReceivedFile(claim=f"20260301T000000Z_000000000000_{name}", name=name, name_bytes=name.encode(),
+                        received_path=f"/inbox/{name}", size=len(data), sha256=sha256_hex(data), mtime_ns=None,
+                        dropped_at=None, received_at=received_at)

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from shared.store.db import session_for
+from shared.store.quarters import previous_period
 from shared.store.tables import Delivery, Finding, Report
 from tests.conftest import wait_for
 from tests.e2e.processes import ServiceProcess, Services, service_env
@@ -162,6 +163,6 @@ def test_a_burst_of_consecutive_quarters_on_two_workers_checks_every_quarter(
         current = {(r.region_key, r.year, r.quarter): r for r in session.exec(select(Report)).all() if r.is_current}
     assert len(current) == len(names)
     unchecked = [(key, r.baseline_report_id) for (key, year, quarter), r in current.items()
-                 if (previous := current.get((key, *((year, quarter - 1) if quarter > 1 else (year - 1, 4)))))
-                 is not None and r.baseline_report_id != previous.id]
+                 if (previous := current.get((key, *previous_period(year, quarter)))) is not None
+                 and r.baseline_report_id != previous.id]
     assert unchecked == []

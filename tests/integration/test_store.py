@@ -25,9 +25,10 @@ from shared.parsing import parse_report
 from shared.store import db
 from shared.store.migrate import current_revision, head_revision, upgrade_database
 from shared.store.queries import ReportFilter, consumer_rows
-from shared.store.service import ReceivedFile, add_stored_report
+from shared.store.service import add_stored_report
 from shared.store.tables import Finding, Report, utcnow
 from tests import quarter_reports, seed_variants
+from tests.claiming import received_file
 from tests.cli_helpers import klantprofielen
 
 
@@ -325,12 +326,6 @@ def test_reports_and_alerts_commands_filter(settings: Settings) -> None:
     assert upgraded.returncode == 0 and upgraded.stdout.strip() == f"database at revision {head} (head {head})"
 
 
-def _received(data: bytes, name: str) -> ReceivedFile:
-    return ReceivedFile(claim=f"20260301T000000Z_000000000000_{name}", name=name, name_bytes=name.encode(),
-                        received_path=f"/inbox/{name}", size=len(data), sha256=sha256_hex(data), mtime_ns=None,
-                        dropped_at=None, received_at=utcnow())
-
-
 def test_consecutive_quarters_stored_at_once_are_checked_against_each_other(database_url: str) -> None:
     """Two writers, one per quarter of a region, at the same time: the later quarter is checked against
     the earlier one whichever way they interleave. Here the first quarter's writer holds its uncommitted
@@ -344,8 +339,8 @@ def test_consecutive_quarters_stored_at_once_are_checked_against_each_other(data
     def store(session: Session, quarter: int) -> None:
         name = f"q{quarter}.txt"
         document = build_document(parse_report(files[quarter], name=name), path=name, sha256=sha256_hex(files[quarter]))
-        add_stored_report(session=session, received=_received(files[quarter], name), document=document,
-                          final_path=f"archive/{name}")
+        add_stored_report(session=session, received=received_file(files[quarter], name, received_at=utcnow()),
+                          document=document, final_path=f"archive/{name}")
 
     first_inserted, second_stored = threading.Event(), threading.Event()
 

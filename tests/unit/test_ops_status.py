@@ -21,25 +21,20 @@ from shared.config import Settings
 from shared.documents import build_document, sha256_hex
 from shared.parsing import parse_report
 from shared.store.db import session_for
-from shared.store.service import ReceivedFile, add_deliveries, add_stored_report, delivery_values
+from shared.store.service import add_deliveries, add_stored_report, delivery_values
 from shared.store.tables import Delivery, Report, SourceFile
 from tests import seed_variants
+from tests.claiming import received_file
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
 
 
-def _received(data: bytes, name: str) -> ReceivedFile:
-    return ReceivedFile(claim=f"20260301T000000Z_000000000000_{name}", name=name, name_bytes=name.encode(),
-                        received_path=f"/inbox/{name}", size=len(data), sha256=sha256_hex(data), mtime_ns=None,
-                        dropped_at=None, received_at=NOW - timedelta(days=5))
-
-
 def _store(session: Session, data: bytes, name: str, stored_at: datetime) -> int:
     """Store one report as the worker would, then date it; returns its finding count."""
     document = build_document(parse_report(data, name=name), path=f"/inbox/{name}", sha256=sha256_hex(data))
-    add_stored_report(session=session, received=_received(data, name), document=document,
-                      final_path=f"/data/archive/{name}")
+    add_stored_report(session=session, received=received_file(data, name, received_at=NOW - timedelta(days=5)),
+                      document=document, final_path=f"/data/archive/{name}")
     source_id = select(SourceFile.id).where(SourceFile.sha256 == sha256_hex(data)).scalar_subquery()
     session.exec(update(Report).where(col(Report.source_file_id) == source_id).values(stored_at=stored_at))
     return len(document.findings)
@@ -56,7 +51,7 @@ def populated(sqlite_url: str) -> dict[str, int]:
                            NOW - timedelta(days=7))
         for number in range(12):
             data = f"not a report {number}".encode()
-            received = _received(data, f"junk-{number}.txt")
+            received = received_file(data, f"junk-{number}.txt", received_at=NOW - timedelta(days=5))
             add_deliveries(session=session, deliveries=[delivery_values(
                 received, outcome="quarantined", reason=f"reason {number}", path=f"quarantine/{received.claim}")])
             session.exec(update(Delivery).where(col(Delivery.claim) == received.claim)  # junk-0 is the newest
