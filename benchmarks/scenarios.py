@@ -27,6 +27,11 @@ def _outcome(service: Service, expected: int) -> dict[str, Any]:
             "unchecked_against_previous": service.unchecked_count()}
 
 
+def _jobs_received(records: list[dict[str, Any]]) -> int:
+    """Jobs the worker took, by Celery's "Task ...[id] received" lines."""
+    return sum(1 for r in records if str(r.get("event", "")).endswith("] received"))
+
+
 def _cpu_use(before: dict[str, float], after: dict[str, float], files: int, seconds: float) -> dict[str, Any]:
     """CPU ms per file by role, and how busy the whole machine was (100% = every core)."""
     used = {role: after[role] - before.get(role, 0.0) for role in sorted(after)}
@@ -71,7 +76,7 @@ def backfill(files: Sequence[CorpusFile], root: Path, *, concurrency: int | None
                 if r.get("event") == "file_enqueued"]
     runtimes = [float(m.group(1)) * 1000 for r in records
                 if (m := _RUNTIME.search(str(r.get("event", ""))))]
-    jobs = sum(1 for r in records if str(r.get("event", "")).endswith("] received"))
+    jobs = _jobs_received(records)
     return {"files": len(files), "concurrency": concurrency or "default", "pool_processes": pool,
             "database": "postgresql" if database_url else "sqlite", "jobs": jobs,
             "seconds": round(seconds, 3), "reports_per_second": round(len(files) / seconds, 1),
@@ -192,9 +197,8 @@ def memory(files: Sequence[CorpusFile], root: Path, *, batches: int = 10,
     finally:
         status = service.stop()
     start, warm, end = samples[0], samples[min(1, len(samples) - 1)], samples[-1]
-    received = sum(1 for r in service.log_records() if str(r.get("event", "")).endswith("] received"))
-    return {"jobs": end["jobs"], "jobs_received": received, "start_rss_mib": start["rss_mib"],
-            "after_first_batch_rss_mib": warm["rss_mib"],
+    return {"jobs": end["jobs"], "jobs_received": _jobs_received(service.log_records()),
+            "start_rss_mib": start["rss_mib"], "after_first_batch_rss_mib": warm["rss_mib"],
             "end_rss_mib": end["rss_mib"], "end_pss_mib": end["pss_mib"],
             "growth_from_start_percent": round(100 * (end["rss_mib"] / start["rss_mib"] - 1), 1),
             "growth_from_first_batch_percent": round(100 * (end["rss_mib"] / warm["rss_mib"] - 1), 1),
